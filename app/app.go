@@ -1,0 +1,84 @@
+package app
+
+import (
+	"fmt"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/libs/log"
+)
+
+// AppVersion is the application protocol version reported in Info.
+const AppVersion uint64 = 1
+
+// Version is the software version reported in Info.
+const Version = "0.1.0"
+
+var _ abci.Application = (*Application)(nil)
+
+// Application is credledger's ABCI state machine. It is not safe for
+// concurrent use; drive it through proxy.NewLocalClientCreator, which
+// serialises every call.
+type Application struct {
+	abci.BaseApplication
+
+	store  *Store
+	logger log.Logger
+
+	// check is the CheckTx state: the mempool's pending txs staged over the
+	// last committed state; reset on every Commit (the mempool rechecks)
+	check *overlay
+	// checkCtx is the block context CheckTx executes in
+	checkCtx *blockContext
+	// lastExec is the execution of the last proposal seen by Prepare- or
+	// ProcessProposal, reused by FinalizeBlock for the same block
+	lastExec *blockExecution
+	// pending is the execution FinalizeBlock applied, until Commit
+	pending *blockExecution
+}
+
+// Option configures an Application.
+type Option func(*Application)
+
+// WithLogger sets the logger (default: no logging).
+func WithLogger(l log.Logger) Option { return func(a *Application) { a.logger = l } }
+
+// NewApplication returns an Application on store.
+func NewApplication(store *Store, opts ...Option) *Application {
+	a := &Application{store: store, logger: log.NewNopLogger()}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
+}
+
+// NewPersistentApplication opens the store in dir and returns an
+// Application on it. Close it with Close.
+func NewPersistentApplication(dir string, storeOpts []StoreOption, opts ...Option) (*Application, error) {
+	s, err := OpenStore(dir, storeOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return NewApplication(s, opts...), nil
+}
+
+// NewInMemoryApplication returns an Application on an in-memory store.
+func NewInMemoryApplication(opts ...Option) *Application {
+	return NewApplication(NewMemStore(), opts...)
+}
+
+// Store returns the application's store (for queries in tests and tools).
+func (app *Application) Store() *Store { return app.store }
+
+// Close closes the store.
+func (app *Application) Close() error { return app.store.Close() }
+
+// resetCheckState starts a fresh CheckTx state on the committed state.
+func (app *Application) resetCheckState() error {
+	app.check = newOverlay(app.store)
+	bc, err := newBlockContext(app.store, app.store.Height()+1, 0)
+	if err != nil {
+		return fmt.Errorf("check state: %w", err)
+	}
+	app.checkCtx = bc
+	return nil
+}

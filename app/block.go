@@ -1,0 +1,77 @@
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+)
+
+// blockExecution is the result of executing a block's txs on an overlay of
+// the last committed state. It is keyed by a digest of everything the
+// execution depends on, so it can be reused for the same block.
+type blockExecution struct {
+	key     [sha256.Size]byte
+	state   *overlay
+	results []*abci.ExecTxResult
+}
+
+// executionKey digests the inputs of a block's execution: the base version,
+// the height, the block time and the txs.
+func executionKey(base, height int64, t time.Time, txs [][]byte) [sha256.Size]byte {
+	h := sha256.New()
+	var buf [8]byte
+	for _, v := range []int64{base, height, t.UnixNano(), int64(len(txs))} {
+		binary.BigEndian.PutUint64(buf[:], uint64(v))
+		h.Write(buf[:])
+	}
+	for _, tx := range txs {
+		binary.BigEndian.PutUint64(buf[:], uint64(len(tx)))
+		h.Write(buf[:])
+		h.Write(tx)
+	}
+	return [sha256.Size]byte(h.Sum(nil))
+}
+
+// executeBlock runs txs in order on a fresh overlay of the committed state.
+// With dropFailed, failing txs are left out of the block (PrepareProposal);
+// the returned txs are the ones kept.
+func (app *Application) executeBlock(height int64, t time.Time, txs [][]byte, dropFailed bool) (*blockExecution, [][]byte, error) {
+	st := newOverlay(app.store)
+	bc, err := newBlockContext(st, height, t.UnixNano())
+	if err != nil {
+		return nil, nil, err
+	}
+	kept := txs[:0:0]
+	results := make([]*abci.ExecTxResult, 0, len(txs))
+	for _, tx := range txs {
+		res, err := execTx(st, bc, tx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if dropFailed && res.Code != 0 {
+			app.logger.Debug("dropping failing tx from proposal", "height", height, "code", res.Code, "log", res.Log)
+			continue
+		}
+		kept = append(kept, tx)
+		results = append(results, res)
+	}
+	exec := &blockExecution{key: executionKey(app.store.Height(), height, t, kept), state: st, results: results}
+	return exec, kept, nil
+}
+
+// cachedExecution returns the execution of exactly these inputs, running it
+// only if the last proposal's execution does not match.
+func (app *Application) cachedExecution(height int64, t time.Time, txs [][]byte) (*blockExecution, error) {
+	key := executionKey(app.store.Height(), height, t, txs)
+	if app.lastExec != nil && app.lastExec.key == key {
+		return app.lastExec, nil
+	}
+	exec, _, err := app.executeBlock(height, t, txs, false)
+	if err != nil {
+		return nil, err
+	}
+	app.lastExec = exec
+	return exec, nil
+}

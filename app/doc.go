@@ -1,0 +1,36 @@
+// Package app implements credledger's ABCI 2.0 state machine.
+//
+// Application keeps all state in one IAVL tree (see store.go, the only file
+// that touches IAVL); the tree's root hash is the app hash that validators
+// sign in every block header, and IAVL version N is the state after block N.
+//
+// # Key layout
+//
+// The key layout is part of the proof format: verifiers recompute these keys
+// (types.AnchorKey and friends) to check ICS23 proofs. Never change a prefix.
+//
+//	0x00                 -> chain id (UTF-8)
+//	0x01 | hash(32)      -> types.AnchorRecord (issuer, height, block time)
+//	0x02 | hash(32)      -> types.StatusEntry (revoked/suspended/reinstated, by whom, height, time, reason)
+//	0x03 | issuer id     -> types.Issuer (id, name, keys, power, status, joined/left heights)
+//	0x04 | issuer id     -> next sequence number of the issuer (uint64 big-endian)
+//	0x05                 -> types.Params
+//
+// Values are canonical gogoproto encodings (deterministic: no maps).
+//
+// # Execution
+//
+// A block is executed against an overlay on the last committed version; each
+// tx runs in its own overlay that is merged only if the whole tx succeeds,
+// so a rejected tx writes nothing. At the end of the block the writes are
+// applied to the tree in sorted key order, which is deterministic and the
+// cheapest order for IAVL. PrepareProposal drops txs that would fail,
+// ProcessProposal rejects a block that contains one, and the execution done
+// in ProcessProposal is reused by FinalizeBlock for the same block.
+//
+// # Concurrency
+//
+// Application is not safe for concurrent use: CometBFT's local client
+// creator (proxy.NewLocalClientCreator) serialises all ABCI calls, and
+// that is the only supported way to drive it.
+package app

@@ -1,0 +1,252 @@
+package app
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/credledger/credledger/types"
+)
+
+// blockContext is what every tx of one block executes against.
+type blockContext struct {
+	height    int64
+	timeNanos int64 // block time (BFT time), never the wall clock
+	chainID   string
+	params    types.Params
+}
+
+func newBlockContext(r reader, height, timeNanos int64) (*blockContext, error) {
+	chainID, err := getChainID(r)
+	if err != nil {
+		return nil, err
+	}
+	params, err := getParams(r)
+	if err != nil {
+		return nil, err
+	}
+	return &blockContext{height: height, timeNanos: timeNanos, chainID: chainID, params: params}, nil
+}
+
+// execTx executes one tx against st. A rejected tx yields a result with a
+// non-zero code and leaves st untouched; the error return is reserved for
+// storage failures, which must halt the node.
+func execTx(st *overlay, bc *blockContext, txBytes []byte) (*abci.ExecTxResult, error) {
+	txSt := newOverlay(st)
+	body, events, err := runTx(txSt, bc, txBytes)
+	if err != nil {
+		var te *types.TxError
+		if errors.As(err, &te) {
+			return rejection(te), nil
+		}
+		return nil, err
+	}
+	txSt.mergeInto(st)
+	return &abci.ExecTxResult{
+		Code:   uint32(types.CodeOK),
+		Log:    fmt.Sprintf("%s: %d credential(s) by issuer %q", body.Action(), len(body.Hashes()), body.IssuerId),
+		Events: events,
+	}, nil
+}
+
+func rejection(te *types.TxError) *abci.ExecTxResult {
+	return &abci.ExecTxResult{Code: uint32(te.Code), Codespace: types.Codespace, Log: te.Error()}
+}
+
+// runTx authenticates the tx and runs its message in st.
+func runTx(st *overlay, bc *blockContext, txBytes []byte) (*types.TxBody, []abci.Event, error) {
+	d, err := types.DecodeTx(txBytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	body := &d.Body
+	if body.ChainId != bc.chainID {
+		return nil, nil, types.Errorf(types.CodeWrongChainID, "tx is for chain %q, but this is chain %q", body.ChainId, bc.chainID)
+	}
+	if err := body.ValidateBasic(bc.params); err != nil {
+		return nil, nil, err
+	}
+	if err := authenticate(st, d); err != nil {
+		return nil, nil, err
+	}
+	events, err := runMsg(st, bc, body)
+	if err != nil {
+		return nil, nil, err
+	}
+	st.set(types.SequenceKey(body.IssuerId), types.EncodeSequence(body.Sequence+1))
+	return body, events, nil
+}
+
+// authenticate checks that the signer is an active issuer, that it signed
+// with its current key, and that the sequence is the next one expected.
+func authenticate(st reader, d *types.DecodedTx) error {
+	id := d.Body.IssuerId
+	is, err := getIssuer(st, id)
+	if err != nil {
+		return err
+	}
+	if is == nil {
+		return types.Errorf(types.CodeUnknownIssuer, "unknown issuer %q: it is not a member of this consortium", id)
+	}
+	if is.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
+		return types.Errorf(types.CodeIssuerInactive, "issuer %q was removed at height %d and may no longer write", id, is.LeftHeight)
+	}
+	if err := d.VerifySignature(is.SigningPubkey); err != nil {
+		return err
+	}
+	next, err := getSequence(st, id)
+	if err != nil {
+		return err
+	}
+	switch {
+	case d.Body.Sequence < next:
+		return types.Errorf(types.CodeSequenceReplayed, "sequence %d of issuer %q was already used (next is %d): replayed tx", d.Body.Sequence, id, next)
+	case d.Body.Sequence > next:
+		return types.Errorf(types.CodeSequenceGap, "sequence %d of issuer %q skips ahead (next is %d): send the missing txs first", d.Body.Sequence, id, next)
+	}
+	return nil
+}
+
+func runMsg(st *overlay, bc *blockContext, body *types.TxBody) ([]abci.Event, error) {
+	hashes := body.Hashes()
+	signer := body.IssuerId
+	var err error
+	switch body.Msg.(type) {
+	case *types.TxBody_Anchor:
+		err = anchor(st, bc, signer, hashes)
+	case *types.TxBody_Revoke:
+		err = setStatus(st, bc, signer, hashes, types.CredentialStatus_CREDENTIAL_STATUS_REVOKED, body.Reason())
+	case *types.TxBody_Suspend:
+		err = setStatus(st, bc, signer, hashes, types.CredentialStatus_CREDENTIAL_STATUS_SUSPENDED, body.Reason())
+	case *types.TxBody_Reinstate:
+		err = setStatus(st, bc, signer, hashes, types.CredentialStatus_CREDENTIAL_STATUS_REINSTATED, body.Reason())
+	default:
+		return nil, types.Errorf(types.CodeMissingMessage, "tx body carries no message")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return credentialEvents(body.Action(), signer, hashes), nil
+}
+
+func anchor(st *overlay, bc *blockContext, signer string, hashes [][]byte) error {
+	rec := &types.AnchorRecord{IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos}
+	bz, err := rec.Marshal()
+	if err != nil {
+		return fmt.Errorf("encode anchor record: %w", err)
+	}
+	for _, h := range hashes {
+		a, err := getAnchor(st, h)
+		if err != nil {
+			return err
+		}
+		if a != nil {
+			return types.HashErrorf(types.CodeAlreadyAnchored, h, "already anchored by issuer %q at height %d", a.IssuerId, a.Height)
+		}
+		s, err := getStatus(st, h)
+		if err != nil {
+			return err
+		}
+		if s != nil {
+			return types.HashErrorf(types.CodeHasStatus, h, "already has a status entry (%s by issuer %q at height %d) and cannot be anchored", statusVerb(s.Status), s.IssuerId, s.Height)
+		}
+		st.set(types.AnchorKey(h), bz)
+	}
+	return nil
+}
+
+// setStatus applies a revoke, suspend or reinstate to every hash.
+func setStatus(st *overlay, bc *blockContext, signer string, hashes [][]byte, to types.CredentialStatus, reason string) error {
+	entry := &types.StatusEntry{Status: to, IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos, Reason: reason}
+	bz, err := entry.Marshal()
+	if err != nil {
+		return fmt.Errorf("encode status entry: %w", err)
+	}
+	for _, h := range hashes {
+		a, err := getAnchor(st, h)
+		if err != nil {
+			return err
+		}
+		s, err := getStatus(st, h)
+		if err != nil {
+			return err
+		}
+		if err := checkTransition(h, signer, a, s, to); err != nil {
+			return err
+		}
+		st.set(types.StatusKey(h), bz)
+	}
+	return nil
+}
+
+// checkTransition enforces who may change a status and which changes exist:
+// revocation is final, suspension is lifted only by reinstatement, and only
+// the anchoring issuer may change an anchored credential. A hash that is not
+// anchored may be revoked (by any active issuer: a credential issued
+// off-ledger), but not suspended or reinstated.
+func checkTransition(h []byte, signer string, a *types.AnchorRecord, s *types.StatusEntry, to types.CredentialStatus) error {
+	verb := statusVerb(to)
+	if a == nil && to != types.CredentialStatus_CREDENTIAL_STATUS_REVOKED {
+		return types.HashErrorf(types.CodeNotAnchored, h, "is not anchored, so it cannot be %s", verb)
+	}
+	if a != nil && a.IssuerId != signer {
+		return types.HashErrorf(types.CodeNotOwner, h, "was anchored by issuer %q; only that issuer may change its status (signer is %q)", a.IssuerId, signer)
+	}
+	cur := types.CredentialStatus_CREDENTIAL_STATUS_UNSPECIFIED
+	if s != nil {
+		cur = s.Status
+	}
+	if cur == types.CredentialStatus_CREDENTIAL_STATUS_REVOKED {
+		return types.HashErrorf(types.CodeAlreadyRevoked, h, "was revoked by issuer %q at height %d; revocation is final", s.IssuerId, s.Height)
+	}
+	switch to {
+	case types.CredentialStatus_CREDENTIAL_STATUS_SUSPENDED:
+		if cur == types.CredentialStatus_CREDENTIAL_STATUS_SUSPENDED {
+			return types.HashErrorf(types.CodeAlreadySuspended, h, "is already suspended (since height %d)", s.Height)
+		}
+	case types.CredentialStatus_CREDENTIAL_STATUS_REINSTATED:
+		if cur != types.CredentialStatus_CREDENTIAL_STATUS_SUSPENDED {
+			return types.HashErrorf(types.CodeNotSuspended, h, "is not suspended, so it cannot be reinstated")
+		}
+	}
+	return nil
+}
+
+func statusVerb(s types.CredentialStatus) string {
+	switch s {
+	case types.CredentialStatus_CREDENTIAL_STATUS_REVOKED:
+		return "revoked"
+	case types.CredentialStatus_CREDENTIAL_STATUS_SUSPENDED:
+		return "suspended"
+	case types.CredentialStatus_CREDENTIAL_STATUS_REINSTATED:
+		return "reinstated"
+	}
+	return "changed"
+}
+
+
+// Event attribute keys. Both are indexed, so tx_search can find every tx
+// that touched a credential ("anchor.credential='<hex>'") or an issuer.
+const (
+	AttrCredential = "credential"
+	AttrIssuer     = "issuer"
+)
+
+func credentialEvents(action, issuer string, hashes [][]byte) []abci.Event {
+	events := make([]abci.Event, 0, len(hashes)+1)
+	events = append(events, abci.Event{Type: "credledger", Attributes: []abci.EventAttribute{
+		{Key: "action", Value: action, Index: true},
+		{Key: AttrIssuer, Value: issuer, Index: true},
+		{Key: "count", Value: strconv.Itoa(len(hashes))},
+	}})
+	for _, h := range hashes {
+		events = append(events, abci.Event{Type: action, Attributes: []abci.EventAttribute{
+			{Key: AttrCredential, Value: hex.EncodeToString(h), Index: true},
+			{Key: AttrIssuer, Value: issuer, Index: true},
+		}})
+	}
+	return events
+}

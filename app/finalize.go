@@ -1,0 +1,46 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+)
+
+// FinalizeBlock executes the decided block (reusing the ProcessProposal
+// execution of the same block when there is one), applies its writes to the
+// tree in sorted key order and returns the new app hash. A failing tx gets
+// its code and log and writes nothing.
+func (app *Application) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	exec, err := app.cachedExecution(req.Height, req.Time, req.Txs)
+	if err != nil {
+		return nil, fmt.Errorf("execute block %d: %w", req.Height, err)
+	}
+	hash, err := app.store.Apply(exec.state.kvs())
+	if err != nil {
+		return nil, fmt.Errorf("apply block %d: %w", req.Height, err)
+	}
+	app.pending = exec
+	app.lastExec = nil
+	return &abci.ResponseFinalizeBlock{TxResults: exec.results, AppHash: hash}, nil
+}
+
+// Commit saves the state of the finalized block as IAVL version = height and
+// resets the CheckTx state (the mempool then rechecks its txs on it).
+func (app *Application) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	hash, version, err := app.store.Commit()
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	if app.pending != nil {
+		n = len(app.pending.results)
+	}
+	app.pending = nil
+	app.lastExec = nil
+	if err := app.resetCheckState(); err != nil {
+		return nil, err
+	}
+	app.logger.Info("committed state", "height", version, "txs", n, "app_hash", fmt.Sprintf("%X", hash))
+	return &abci.ResponseCommit{}, nil
+}

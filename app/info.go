@@ -1,0 +1,83 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/credledger/credledger/types"
+)
+
+// Info reports the last committed height and app hash, so that CometBFT
+// replays exactly the blocks the app has not committed.
+func (app *Application) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo, error) {
+	h := app.store.Height()
+	resp := &abci.ResponseInfo{
+		Data:             "credledger",
+		Version:          Version,
+		AppVersion:       AppVersion,
+		LastBlockHeight:  h,
+		LastBlockAppHash: nil,
+	}
+	if h > 0 {
+		resp.LastBlockAppHash = app.store.Hash()
+	}
+	return resp, nil
+}
+
+// InitChain writes the consortium from the genesis app_state (params and
+// issuers) and sets the validator set from the issuers. If the genesis
+// validators list is not empty it must name exactly the issuers' validators.
+func (app *Application) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	g, err := types.DecodeGenesisState(req.AppStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	app.store.SetInitialVersion(req.InitialHeight)
+	st := newOverlay(app.store)
+	st.set(types.ChainIDKey(), []byte(req.ChainId))
+	params := g.Params.Params()
+	if err := setRecord(st, types.ParamsKey(), &params); err != nil {
+		return nil, err
+	}
+	vals := make([]abci.ValidatorUpdate, 0, len(g.Issuers))
+	for _, gi := range g.Issuers {
+		is := gi.Issuer()
+		if err := setRecord(st, types.IssuerKey(is.Id), &is); err != nil {
+			return nil, err
+		}
+		vals = append(vals, abci.Ed25519ValidatorUpdate(is.ValidatorPubkey, is.Power))
+	}
+	if len(req.Validators) > 0 {
+		if err := sameValidators(req.Validators, vals); err != nil {
+			return nil, err
+		}
+	}
+	hash, err := app.store.Apply(st.kvs())
+	if err != nil {
+		return nil, err
+	}
+	if err := app.resetCheckState(); err != nil {
+		return nil, err
+	}
+	app.logger.Info("initialised consortium", "chain_id", req.ChainId, "issuers", len(g.Issuers), "app_hash", fmt.Sprintf("%X", hash))
+	return &abci.ResponseInitChain{Validators: vals, AppHash: hash}, nil
+}
+
+func sameValidators(genesis, fromIssuers []abci.ValidatorUpdate) error {
+	if len(genesis) != len(fromIssuers) {
+		return fmt.Errorf("genesis lists %d validators but app_state has %d issuers", len(genesis), len(fromIssuers))
+	}
+	want := make(map[string]int64, len(fromIssuers))
+	for _, v := range fromIssuers {
+		want[v.PubKey.String()] = v.Power
+	}
+	for _, v := range genesis {
+		p, ok := want[v.PubKey.String()]
+		if !ok || p != v.Power {
+			return fmt.Errorf("genesis validator %s (power %d) is not an issuer of app_state with that power", v.PubKey.String(), v.Power)
+		}
+	}
+	return nil
+}

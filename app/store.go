@@ -1,0 +1,253 @@
+package app
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/cosmos/iavl"
+	idb "github.com/cosmos/iavl/db"
+)
+
+// DefaultCacheSize is the default IAVL node cache size (nodes). A larger
+// cache speeds up inserts into a large tree; 1M nodes use roughly 300 MB.
+const DefaultCacheSize = 1_000_000
+
+// Store is the app's state: one IAVL tree whose root hash is the app hash.
+// It is the only code that touches IAVL. Not safe for concurrent use.
+type Store struct {
+	db   idb.DB
+	tree *iavl.MutableTree
+	// committed is the last saved version, or nil before the first commit
+	committed *iavl.ImmutableTree
+}
+
+// StoreOption configures a Store.
+type StoreOption func(*storeOptions)
+
+type storeOptions struct {
+	cacheSize      int
+	initialVersion uint64
+}
+
+// WithCacheSize sets the IAVL node cache size.
+func WithCacheSize(n int) StoreOption { return func(o *storeOptions) { o.cacheSize = n } }
+
+// OpenStore opens (or creates) the goleveldb-backed store in dir.
+func OpenStore(dir string, opts ...StoreOption) (*Store, error) {
+	db, err := idb.NewGoLevelDB("state", dir)
+	if err != nil {
+		return nil, fmt.Errorf("open state db in %s: %w", filepath.Join(dir, "state.db"), err)
+	}
+	s, err := NewStore(db, opts...)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// NewMemStore returns an in-memory store, for tests and benchmarks.
+func NewMemStore(opts ...StoreOption) *Store {
+	s, err := NewStore(idb.NewMemDB(), opts...)
+	if err != nil {
+		panic(fmt.Sprintf("in-memory store: %v", err)) // an empty memdb cannot fail to load
+	}
+	return s
+}
+
+// NewStore loads the latest version of the tree kept in db.
+func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
+	o := storeOptions{cacheSize: DefaultCacheSize}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	// skipFastStorageUpgrade=true: no fast-node index, which halves write cost;
+	// Sync: every SaveVersion is fsynced, so a committed block survives a crash
+	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true))
+	if _, err := tree.Load(); err != nil {
+		return nil, fmt.Errorf("load state tree: %w", err)
+	}
+	s := &Store{db: db, tree: tree}
+	if err := s.refreshCommitted(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) refreshCommitted() error {
+	v := s.tree.Version()
+	if v == 0 {
+		s.committed = nil
+		return nil
+	}
+	it, err := s.tree.GetImmutable(v)
+	if err != nil {
+		return fmt.Errorf("open committed version %d: %w", v, err)
+	}
+	s.committed = it
+	return nil
+}
+
+// SetInitialVersion makes the first saved version v instead of 1 (genesis
+// initial_height). Requires that nothing has been saved yet.
+func (s *Store) SetInitialVersion(v int64) {
+	if v > 1 {
+		s.tree.SetInitialVersion(uint64(v))
+	}
+}
+
+// Height returns the last saved version (0 if none).
+func (s *Store) Height() int64 { return s.tree.Version() }
+
+// Hash returns the root hash of the last saved version.
+func (s *Store) Hash() []byte { return s.tree.Hash() }
+
+// Get reads key from the last committed version; before the first commit it
+// reads the working tree (which then holds only the genesis state).
+func (s *Store) Get(key []byte) ([]byte, error) {
+	var v []byte
+	var err error
+	if s.committed != nil {
+		v, err = s.committed.Get(key)
+	} else {
+		v, err = s.tree.Get(key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state get %X: %w", key, err)
+	}
+	return v, nil
+}
+
+// KV is one write: Value nil means delete.
+type KV struct {
+	Key, Value []byte
+}
+
+// Apply writes kvs to the working tree in sorted key order and returns the
+// working hash. Requires that kvs has no duplicate keys.
+func (s *Store) Apply(kvs []KV) ([]byte, error) {
+	sort.Slice(kvs, func(i, j int) bool { return bytes.Compare(kvs[i].Key, kvs[j].Key) < 0 })
+	for _, kv := range kvs {
+		var err error
+		if kv.Value == nil {
+			_, _, err = s.tree.Remove(kv.Key)
+		} else {
+			_, err = s.tree.Set(kv.Key, kv.Value)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("state write %X: %w", kv.Key, err)
+		}
+	}
+	return s.tree.WorkingHash(), nil
+}
+
+// WorkingHash returns the root hash of the working tree.
+func (s *Store) WorkingHash() []byte { return s.tree.WorkingHash() }
+
+// Rollback discards uncommitted writes.
+func (s *Store) Rollback() { s.tree.Rollback() }
+
+// Commit saves the working tree as a new version.
+func (s *Store) Commit() ([]byte, int64, error) {
+	hash, v, err := s.tree.SaveVersion()
+	if err != nil {
+		return nil, 0, fmt.Errorf("save state version: %w", err)
+	}
+	if err := s.refreshCommitted(); err != nil {
+		return nil, 0, err
+	}
+	return hash, v, nil
+}
+
+// ErrVersionUnavailable is returned for a version that is not stored.
+var ErrVersionUnavailable = errors.New("state version not available")
+
+func (s *Store) version(v int64) (*iavl.ImmutableTree, error) {
+	if v == 0 {
+		v = s.tree.Version()
+	}
+	if v <= 0 || !s.tree.VersionExists(v) {
+		return nil, fmt.Errorf("%w: %d (latest is %d)", ErrVersionUnavailable, v, s.tree.Version())
+	}
+	if s.committed != nil && v == s.committed.Version() {
+		return s.committed, nil
+	}
+	it, err := s.tree.GetImmutable(v)
+	if err != nil {
+		return nil, fmt.Errorf("open version %d: %w", v, err)
+	}
+	return it, nil
+}
+
+// GetAt returns the value of key at version v (0: latest) and the version used.
+func (s *Store) GetAt(v int64, key []byte) ([]byte, int64, error) {
+	it, err := s.version(v)
+	if err != nil {
+		return nil, 0, err
+	}
+	value, err := it.Get(key)
+	if err != nil {
+		return nil, 0, fmt.Errorf("get %X at version %d: %w", key, it.Version(), err)
+	}
+	return value, it.Version(), nil
+}
+
+// Prove returns the value of key at version v (0: latest) with an encoded
+// ICS23 proof of its existence, or of its absence when the value is nil.
+// It also returns the version used.
+func (s *Store) Prove(v int64, key []byte) (value, proof []byte, version int64, err error) {
+	it, err := s.version(v)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	value, err = it.Get(key)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("get %X at version %d: %w", key, it.Version(), err)
+	}
+	cp, err := it.GetProof(key)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("prove %X at version %d: %w", key, it.Version(), err)
+	}
+	proof, err = cp.Marshal()
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("encode proof: %w", err)
+	}
+	return value, proof, it.Version(), nil
+}
+
+// IteratePrefix calls fn for every key with the given prefix at version v
+// (0: latest), in key order, until fn returns false.
+func (s *Store) IteratePrefix(v int64, prefix []byte, fn func(key, value []byte) bool) (int64, error) {
+	it, err := s.version(v)
+	if err != nil {
+		return 0, err
+	}
+	end := prefixEnd(prefix)
+	it.IterateRange(prefix, end, true, fn)
+	return it.Version(), nil
+}
+
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if err := s.tree.Close(); err != nil {
+		return fmt.Errorf("close state tree: %w", err)
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close state db: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,55 @@
+package types
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+)
+
+// TxError is a rejection of a transaction or query: a result code plus a
+// message a person understands. Hash, when set, is the credential hash that
+// caused the rejection.
+type TxError struct {
+	Code Code
+	Hash []byte
+	Msg  string
+}
+
+// Error returns the message, prefixed with the offending hash if there is one.
+func (e *TxError) Error() string {
+	if len(e.Hash) > 0 {
+		return fmt.Sprintf("credential %s: %s", hex.EncodeToString(e.Hash), e.Msg)
+	}
+	return e.Msg
+}
+
+// Errorf returns a *TxError with the given code and formatted message.
+func Errorf(code Code, format string, args ...any) *TxError {
+	return &TxError{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// HashErrorf returns a *TxError that names the credential hash it concerns.
+func HashErrorf(code Code, hash []byte, format string, args ...any) *TxError {
+	return &TxError{Code: code, Hash: hash, Msg: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns the code of err if it is (or wraps) a *TxError, and
+// CodeInternal otherwise.
+func CodeOf(err error) Code {
+	if err == nil {
+		return CodeOK
+	}
+	var te *TxError
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	return CodeInternal
+}
+
+// Sentinel errors returned by the proof checker. Match them with errors.Is.
+var (
+	// ErrProofInvalid means a proof does not verify against the app hash.
+	ErrProofInvalid = errors.New("proof does not verify against the app hash")
+	// ErrMalformedAnswer means a query answer could not be decoded or is inconsistent.
+	ErrMalformedAnswer = errors.New("malformed query answer")
+)

@@ -1,0 +1,88 @@
+package types
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// HashSize is the size of a credential hash (SHA-256) in bytes.
+const HashSize = 32
+
+// State key prefixes. The key layout is part of the proof format: a verifier
+// recomputes these keys to check proofs, so never change an existing prefix.
+// See the package documentation of app for the full table.
+const (
+	PrefixChainID  byte = 0x00 // 0x00 -> chain id (string)
+	PrefixAnchor   byte = 0x01 // 0x01 | hash(32) -> AnchorRecord
+	PrefixStatus   byte = 0x02 // 0x02 | hash(32) -> StatusEntry
+	PrefixIssuer   byte = 0x03 // 0x03 | issuer id -> Issuer
+	PrefixSequence byte = 0x04 // 0x04 | issuer id -> next sequence (uint64 big-endian)
+	PrefixParams   byte = 0x05 // 0x05 -> Params
+)
+
+// ChainIDKey returns the key of the chain id.
+func ChainIDKey() []byte { return []byte{PrefixChainID} }
+
+// ParamsKey returns the key of the consortium parameters.
+func ParamsKey() []byte { return []byte{PrefixParams} }
+
+// AnchorKey returns the key of the anchor record of a credential hash.
+// Requires len(hash) == HashSize.
+func AnchorKey(hash []byte) []byte { return prefixed(PrefixAnchor, hash) }
+
+// StatusKey returns the key of the status entry of a credential hash.
+// Requires len(hash) == HashSize.
+func StatusKey(hash []byte) []byte { return prefixed(PrefixStatus, hash) }
+
+// IssuerKey returns the key of an issuer record.
+func IssuerKey(id string) []byte { return prefixed(PrefixIssuer, []byte(id)) }
+
+// SequenceKey returns the key of an issuer's next sequence number.
+func SequenceKey(id string) []byte { return prefixed(PrefixSequence, []byte(id)) }
+
+func prefixed(p byte, b []byte) []byte {
+	k := make([]byte, 1+len(b))
+	k[0] = p
+	copy(k[1:], b)
+	return k
+}
+
+// EncodeSequence encodes a sequence number as stored in state.
+func EncodeSequence(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(nil, seq)
+}
+
+// DecodeSequence decodes a stored sequence number; nil decodes to 0.
+func DecodeSequence(b []byte) (uint64, error) {
+	if b == nil {
+		return 0, nil
+	}
+	if len(b) != 8 {
+		return 0, fmt.Errorf("sequence value has %d bytes, want 8", len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// ErrBadHash is returned by ParseHash for input that is not a 32-byte hash.
+var ErrBadHash = errors.New("not a 32-byte SHA-256 hash")
+
+// MaxIssuerIDLength bounds issuer ids.
+const MaxIssuerIDLength = 64
+
+// ValidateIssuerID checks that id is 1..64 characters from [A-Za-z0-9._-].
+func ValidateIssuerID(id string) error {
+	if id == "" {
+		return Errorf(CodeInvalidIssuerID, "issuer id is empty")
+	}
+	if len(id) > MaxIssuerIDLength {
+		return Errorf(CodeInvalidIssuerID, "issuer id is %d bytes, at most %d allowed", len(id), MaxIssuerIDLength)
+	}
+	for _, c := range []byte(id) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return Errorf(CodeInvalidIssuerID, "issuer id %q has a character outside [A-Za-z0-9._-]", id)
+		}
+	}
+	return nil
+}

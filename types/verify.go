@@ -1,0 +1,189 @@
+package types
+
+import (
+	"bytes"
+	"encoding/hex"
+
+	"fmt"
+
+	ics23 "github.com/cosmos/ics23/go"
+)
+
+// Verdict is what a verifier concludes about a credential hash.
+type Verdict string
+
+// The four verdicts. Their strings are part of the CLI's JSON contract.
+const (
+	VerdictValid       Verdict = "valid"
+	VerdictRevoked     Verdict = "revoked"
+	VerdictSuspended   Verdict = "suspended"
+	VerdictNotAnchored Verdict = "not_anchored"
+)
+
+// ExitCode returns the process exit code the CLI uses for the verdict:
+// 0 valid, 2 revoked, 3 suspended, 4 not anchored (1 is reserved for errors).
+func (v Verdict) ExitCode() int {
+	switch v {
+	case VerdictValid:
+		return 0
+	case VerdictRevoked:
+		return 2
+	case VerdictSuspended:
+		return 3
+	case VerdictNotAnchored:
+		return 4
+	}
+	return 1
+}
+
+// ProofOpType is the ProofOp type credledger uses for ICS23 IAVL proofs.
+const ProofOpType = "ics23:iavl"
+
+// RootMismatchError means a proof is internally consistent but commits to a
+// different root than the app hash it was checked against.
+type RootMismatchError struct {
+	Key            []byte
+	ExpectedRoot   []byte
+	CalculatedRoot []byte
+}
+
+// Error describes the mismatch.
+func (e *RootMismatchError) Error() string {
+	return fmt.Sprintf("proof for key %X commits to root %X, but the app hash is %X", e.Key, e.CalculatedRoot, e.ExpectedRoot)
+}
+
+// Unwrap makes errors.Is(err, ErrProofInvalid) true.
+func (e *RootMismatchError) Unwrap() error { return ErrProofInvalid }
+
+// CredentialResult is a verified answer about one credential hash.
+type CredentialResult struct {
+	Hash    []byte
+	Verdict Verdict
+	// Anchor is the anchor record, or nil if the hash is not anchored.
+	Anchor *AnchorRecord
+	// Status is the status entry, or nil if there is none.
+	Status *StatusEntry
+}
+
+// Issuer returns the issuer the verdict is about: the status entry's issuer
+// for a revocation of an unanchored hash, the anchoring issuer otherwise.
+func (r *CredentialResult) Issuer() string {
+	if r.Anchor != nil {
+		return r.Anchor.IssuerId
+	}
+	if r.Status != nil {
+		return r.Status.IssuerId
+	}
+	return ""
+}
+
+// VerifyValue checks an ICS23 proof (encoded CommitmentProof) for key against
+// appHash: a membership proof of value when value is non-empty, a
+// non-membership proof otherwise. Errors wrap ErrProofInvalid; a proof that
+// commits to another root is a *RootMismatchError.
+func VerifyValue(appHash, key, value, proofBytes []byte) error {
+	var proof ics23.CommitmentProof
+	if err := proof.Unmarshal(proofBytes); err != nil {
+		return fmt.Errorf("%w: key %X: proof is not an ICS23 commitment proof: %w", ErrProofInvalid, key, err)
+	}
+	root, err := proof.Calculate()
+	if err != nil {
+		return fmt.Errorf("%w: key %X: cannot compute the proof's root: %w", ErrProofInvalid, key, err)
+	}
+	if !bytes.Equal(root, appHash) {
+		return &RootMismatchError{Key: key, ExpectedRoot: appHash, CalculatedRoot: root}
+	}
+	if len(value) > 0 {
+		if !ics23.VerifyMembership(ics23.IavlSpec, appHash, &proof, key, value) {
+			return fmt.Errorf("%w: key %X: not a valid existence proof of the returned value", ErrProofInvalid, key)
+		}
+		return nil
+	}
+	if !ics23.VerifyNonMembership(ics23.IavlSpec, appHash, &proof, key) {
+		return fmt.Errorf("%w: key %X: not a valid proof that the key is absent", ErrProofInvalid, key)
+	}
+	return nil
+}
+
+// VerifyCredential checks a /credential answer for hash against appHash, the
+// app hash of the header one above the answer's height, and returns the
+// verdict. anchorProof and statusProof are the encoded ICS23 proofs for
+// AnchorKey(hash) and StatusKey(hash). It is the one place that interprets
+// credential proofs: any error means the answer must not be trusted.
+func VerifyCredential(hash []byte, ans *CredentialAnswer, anchorProof, statusProof, appHash []byte) (*CredentialResult, error) {
+	if len(hash) != HashSize {
+		return nil, fmt.Errorf("%w: hash is %d bytes", ErrBadHash, len(hash))
+	}
+	if ans == nil || !bytes.Equal(ans.Hash, hash) {
+		return nil, fmt.Errorf("%w: answer is about another hash than %s", ErrMalformedAnswer, hex.EncodeToString(hash))
+	}
+	if err := VerifyValue(appHash, AnchorKey(hash), ans.Anchor, anchorProof); err != nil {
+		return nil, fmt.Errorf("anchor record: %w", err)
+	}
+	if err := VerifyValue(appHash, StatusKey(hash), ans.Status, statusProof); err != nil {
+		return nil, fmt.Errorf("status entry: %w", err)
+	}
+	res := &CredentialResult{Hash: hash}
+	if len(ans.Anchor) > 0 {
+		res.Anchor = new(AnchorRecord)
+		if err := res.Anchor.Unmarshal(ans.Anchor); err != nil {
+			return nil, fmt.Errorf("%w: anchor record: %w", ErrMalformedAnswer, err)
+		}
+	}
+	if len(ans.Status) > 0 {
+		res.Status = new(StatusEntry)
+		if err := res.Status.Unmarshal(ans.Status); err != nil {
+			return nil, fmt.Errorf("%w: status entry: %w", ErrMalformedAnswer, err)
+		}
+	}
+	v, err := verdictOf(res.Anchor, res.Status)
+	if err != nil {
+		return nil, err
+	}
+	res.Verdict = v
+	return res, nil
+}
+
+func verdictOf(a *AnchorRecord, s *StatusEntry) (Verdict, error) {
+	if s != nil {
+		switch s.Status {
+		case CredentialStatus_CREDENTIAL_STATUS_REVOKED:
+			return VerdictRevoked, nil
+		case CredentialStatus_CREDENTIAL_STATUS_SUSPENDED:
+			if a == nil {
+				return "", fmt.Errorf("%w: suspended but not anchored", ErrMalformedAnswer)
+			}
+			return VerdictSuspended, nil
+		case CredentialStatus_CREDENTIAL_STATUS_REINSTATED:
+			if a == nil {
+				return "", fmt.Errorf("%w: reinstated but not anchored", ErrMalformedAnswer)
+			}
+		default:
+			return "", fmt.Errorf("%w: unknown status %d", ErrMalformedAnswer, s.Status)
+		}
+	}
+	if a != nil {
+		return VerdictValid, nil
+	}
+	return VerdictNotAnchored, nil
+}
+
+// VerifyIssuer checks an /issuer answer (the encoded Issuer, empty if absent)
+// for id against appHash and returns the decoded record, or nil if the proof
+// shows that no such issuer exists.
+func VerifyIssuer(id string, value, proof, appHash []byte) (*Issuer, error) {
+	if err := VerifyValue(appHash, IssuerKey(id), value, proof); err != nil {
+		return nil, fmt.Errorf("issuer %q: %w", id, err)
+	}
+	if len(value) == 0 {
+		return nil, nil
+	}
+	var is Issuer
+	if err := is.Unmarshal(value); err != nil {
+		return nil, fmt.Errorf("%w: issuer %q: %w", ErrMalformedAnswer, id, err)
+	}
+	if is.Id != id {
+		return nil, fmt.Errorf("%w: issuer record is for %q, not %q", ErrMalformedAnswer, is.Id, id)
+	}
+	return &is, nil
+}
