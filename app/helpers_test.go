@@ -1,0 +1,173 @@
+package app
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/stretchr/testify/require"
+
+	"github.com/credledger/credledger/types"
+)
+
+const testChainID = "credledger-test"
+
+// testIssuer is an issuer with its signing key and next sequence.
+type testIssuer struct {
+	id  string
+	key ed25519.PrivateKey
+	seq uint64
+}
+
+// testChain drives an Application block by block, like CometBFT would.
+type testChain struct {
+	t       testing.TB
+	app     *Application
+	issuers []*testIssuer
+	height  int64
+	genesis time.Time
+}
+
+// deterministicKey derives an ed25519 key from a label, so tests are repeatable.
+func deterministicKey(label string) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("credledger-test-key/" + label))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// testHash returns a deterministic credential hash for n.
+func testHash(n int) []byte {
+	h := sha256.Sum256([]byte(fmt.Sprintf("credential-%d", n)))
+	return h[:]
+}
+
+// testGenesis returns an app_state with n issuers issuer0..issuer{n-1}.
+func testGenesis(t testing.TB, n int, params types.Params) ([]byte, []*testIssuer) {
+	t.Helper()
+	g := types.GenesisState{Params: types.NewGenesisParams(params)}
+	var issuers []*testIssuer
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("issuer%d", i)
+		key := deterministicKey(id)
+		val := deterministicKey("validator-" + id)
+		g.Issuers = append(g.Issuers, types.GenesisIssuer{
+			ID: id, Name: "Issuer " + id, Power: 10,
+			SigningPubKey:   types.HexBytes(key.Public().(ed25519.PublicKey)),
+			ValidatorPubKey: types.HexBytes(val.Public().(ed25519.PublicKey)),
+		})
+		issuers = append(issuers, &testIssuer{id: id, key: key})
+	}
+	bz, err := json.Marshal(g)
+	require.NoError(t, err)
+	return bz, issuers
+}
+
+// newTestChain initialises app (in memory when nil) with n issuers.
+func newTestChain(t testing.TB, app *Application, n int) *testChain {
+	t.Helper()
+	if app == nil {
+		app = NewInMemoryApplication()
+	}
+	appState, issuers := testGenesis(t, n, types.DefaultParams())
+	_, err := app.InitChain(t.Context(), &abci.RequestInitChain{ChainId: testChainID, AppStateBytes: appState, InitialHeight: 1})
+	require.NoError(t, err)
+	return &testChain{t: t, app: app, issuers: issuers, genesis: time.Unix(1_700_000_000, 0).UTC()}
+}
+
+// body returns a body for issuer with its next sequence (not yet consumed).
+func (c *testChain) body(is *testIssuer, msg any) *types.TxBody {
+	b := &types.TxBody{ChainId: testChainID, IssuerId: is.id, Sequence: is.seq}
+	switch m := msg.(type) {
+	case *types.TxBody_Anchor:
+		b.Msg = m
+	case *types.TxBody_Revoke:
+		b.Msg = m
+	case *types.TxBody_Suspend:
+		b.Msg = m
+	case *types.TxBody_Reinstate:
+		b.Msg = m
+	case nil:
+	default:
+		c.t.Fatalf("unknown msg %T", msg)
+	}
+	return b
+}
+
+// sign encodes and signs body with is's key.
+func (c *testChain) sign(is *testIssuer, body *types.TxBody) []byte {
+	c.t.Helper()
+	tx, err := types.SignTx(body, is.key)
+	require.NoError(c.t, err)
+	return tx
+}
+
+// tx builds a signed tx for msg with is's next sequence, and consumes it.
+func (c *testChain) tx(is *testIssuer, msg any) []byte {
+	tx := c.sign(is, c.body(is, msg))
+	is.seq++
+	return tx
+}
+
+func anchorMsg(hashes ...[]byte) *types.TxBody_Anchor {
+	return &types.TxBody_Anchor{Anchor: &types.MsgAnchor{Hashes: hashes}}
+}
+
+func revokeMsg(reason string, hashes ...[]byte) *types.TxBody_Revoke {
+	return &types.TxBody_Revoke{Revoke: &types.MsgSetStatus{Hashes: hashes, Reason: reason}}
+}
+
+func suspendMsg(reason string, hashes ...[]byte) *types.TxBody_Suspend {
+	return &types.TxBody_Suspend{Suspend: &types.MsgSetStatus{Hashes: hashes, Reason: reason}}
+}
+
+func reinstateMsg(reason string, hashes ...[]byte) *types.TxBody_Reinstate {
+	return &types.TxBody_Reinstate{Reinstate: &types.MsgSetStatus{Hashes: hashes, Reason: reason}}
+}
+
+// blockTime is the deterministic block time of height h.
+func (c *testChain) blockTime(h int64) time.Time { return c.genesis.Add(time.Duration(h) * time.Second) }
+
+// finalize runs FinalizeBlock and Commit for the next height and returns the
+// tx results and the app hash.
+func (c *testChain) finalize(txs ...[]byte) ([]*abci.ExecTxResult, []byte) {
+	c.t.Helper()
+	c.height++
+	resp, err := c.app.FinalizeBlock(c.t.Context(), &abci.RequestFinalizeBlock{Height: c.height, Time: c.blockTime(c.height), Txs: txs})
+	require.NoError(c.t, err)
+	_, err = c.app.Commit(c.t.Context(), &abci.RequestCommit{})
+	require.NoError(c.t, err)
+	return resp.TxResults, resp.AppHash
+}
+
+// checkTx runs CheckTx and returns the response.
+func (c *testChain) checkTx(tx []byte) *abci.ResponseCheckTx {
+	c.t.Helper()
+	resp, err := c.app.CheckTx(c.t.Context(), &abci.RequestCheckTx{Tx: tx, Type: abci.CheckTxType_New})
+	require.NoError(c.t, err)
+	return resp
+}
+
+// query runs an ABCI query.
+func (c *testChain) query(path string, data []byte, height int64) *abci.ResponseQuery {
+	c.t.Helper()
+	resp, err := c.app.Query(c.t.Context(), &abci.RequestQuery{Path: path, Data: data, Height: height})
+	require.NoError(c.t, err)
+	return resp
+}
+
+// verdict queries hash at the latest height and checks the proofs against
+// the store's committed hash (what header H+1 would carry).
+func (c *testChain) verdict(hash []byte) *types.CredentialResult {
+	c.t.Helper()
+	resp := c.query(PathCredential, hash, 0)
+	require.Zero(c.t, resp.Code, resp.Log)
+	var ans types.CredentialAnswer
+	require.NoError(c.t, ans.Unmarshal(resp.Value))
+	require.Len(c.t, resp.ProofOps.Ops, 2)
+	res, err := types.VerifyCredential(hash, &ans, resp.ProofOps.Ops[0].Data, resp.ProofOps.Ops[1].Data, c.app.Store().Hash())
+	require.NoError(c.t, err)
+	return res
+}
