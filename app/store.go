@@ -37,9 +37,9 @@ func WithCacheSize(n int) StoreOption { return func(o *storeOptions) { o.cacheSi
 
 // OpenStore opens (or creates) the goleveldb-backed store in dir.
 func OpenStore(dir string, opts ...StoreOption) (*Store, error) {
-	db, err := idb.NewGoLevelDB("state", dir)
+	db, err := idb.NewGoLevelDB("app", dir)
 	if err != nil {
-		return nil, fmt.Errorf("open state db in %s: %w", filepath.Join(dir, "state.db"), err)
+		return nil, fmt.Errorf("open state db in %s: %w", filepath.Join(dir, "app.db"), err)
 	}
 	s, err := NewStore(db, opts...)
 	if err != nil {

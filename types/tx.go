@@ -118,13 +118,13 @@ func (b *TxBody) Reason() string {
 func (b *TxBody) Action() string {
 	switch b.Msg.(type) {
 	case *TxBody_Anchor:
-		return "anchor"
+		return ActionAnchor
 	case *TxBody_Revoke:
-		return "revoke"
+		return ActionRevoke
 	case *TxBody_Suspend:
-		return "suspend"
+		return ActionSuspend
 	case *TxBody_Reinstate:
-		return "reinstate"
+		return ActionReinstate
 	}
 	return ""
 }
@@ -173,6 +173,35 @@ func ParseHash(s string) ([]byte, error) {
 	}
 	if len(b) != HashSize {
 		return nil, fmt.Errorf("%w: %q is %d bytes, want %d", ErrBadHash, s, len(b), HashSize)
+	}
+	return b, nil
+}
+
+// Actions, in the names the CLI, events and NewTxBody use.
+const (
+	ActionAnchor    = "anchor"
+	ActionRevoke    = "revoke"
+	ActionSuspend   = "suspend"
+	ActionReinstate = "reinstate"
+)
+
+// NewTxBody returns a body carrying one message of the named action
+// (ActionAnchor, ActionRevoke, ActionSuspend or ActionReinstate). reason is
+// ignored for anchors.
+func NewTxBody(chainID, issuer string, seq uint64, action string, hashes [][]byte, reason string) (*TxBody, error) {
+	b := &TxBody{ChainId: chainID, IssuerId: issuer, Sequence: seq}
+	st := &MsgSetStatus{Hashes: hashes, Reason: reason}
+	switch action {
+	case ActionAnchor:
+		b.Msg = &TxBody_Anchor{Anchor: &MsgAnchor{Hashes: hashes}}
+	case ActionRevoke:
+		b.Msg = &TxBody_Revoke{Revoke: st}
+	case ActionSuspend:
+		b.Msg = &TxBody_Suspend{Suspend: st}
+	case ActionReinstate:
+		b.Msg = &TxBody_Reinstate{Reinstate: st}
+	default:
+		return nil, fmt.Errorf("unknown action %q", action)
 	}
 	return b, nil
 }

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credledger/credledger/node"
+)
+
+func newKeysCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "keys", Short: "Manage issuer signing keys in HOME/keys"}
+	cmd.AddCommand(newKeysAddCmd(), newKeysShowCmd(), newKeysListCmd())
+	return cmd
+}
+
+type keyJSON struct {
+	Name   string `json:"name"`
+	Issuer string `json:"issuer"`
+	PubKey string `json:"pubkey"`
+}
+
+func keyView(k *node.KeyFile) keyJSON {
+	return keyJSON{Name: k.Name, Issuer: k.Issuer, PubKey: hex.EncodeToString(k.PubKey)}
+}
+
+func printKey(cmd *cobra.Command, k *node.KeyFile, output string) error {
+	if output == "json" {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(keyView(k))
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s\tissuer=%s\tpubkey=%s\n", k.Name, k.Issuer, hex.EncodeToString(k.PubKey))
+	return nil
+}
+
+func newKeysAddCmd() *cobra.Command {
+	var home, issuer, output string
+	cmd := &cobra.Command{
+		Use:   "add NAME --home DIR",
+		Short: "Create a new ed25519 signing key NAME",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireHome(home); err != nil {
+				return err
+			}
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if issuer == "" {
+				issuer = args[0]
+			}
+			k, err := node.GenerateKey(home, args[0], issuer)
+			if err != nil {
+				return err
+			}
+			return printKey(cmd, k, output)
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "node home directory")
+	cmd.Flags().StringVar(&issuer, "issuer", "", "issuer id the key signs for (default NAME)")
+	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	return cmd
+}
+
+func newKeysShowCmd() *cobra.Command {
+	var home, output string
+	cmd := &cobra.Command{
+		Use:   "show NAME --home DIR",
+		Short: "Show key NAME's public key",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := requireHome(home); err != nil {
+				return err
+			}
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			k, err := node.LoadKey(home, args[0])
+			if err != nil {
+				return err
+			}
+			return printKey(cmd, k, output)
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "node home directory")
+	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	return cmd
+}
+
+func newKeysListCmd() *cobra.Command {
+	var home, output string
+	cmd := &cobra.Command{
+		Use:   "list --home DIR",
+		Short: "List the keys in HOME/keys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireHome(home); err != nil {
+				return err
+			}
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			keys, err := node.ListKeys(home)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := printKey(cmd, k, output); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&home, "home", "", "node home directory")
+	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json (one object per line)")
+	return cmd
+}
+
+func requireHome(home string) error {
+	if home == "" {
+		return fmt.Errorf("--home is required")
+	}
+	return nil
+}
+
+func checkOutput(output string) error {
+	if output != "text" && output != "json" {
+		return fmt.Errorf("--output %q: want text or json", output)
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/types"
+)
+
+func newStatusCmd() *cobra.Command {
+	var nodeURL, output, hashHex string
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "status (FILE | --hash HEX) [--node URL]",
+		Short: "Check a credential with a Merkle proof against the node's header",
+		Long: `Query a credential with proofs, fetch the header that commits to that state
+from the same node, check the proofs against its app hash and print the verdict.
+Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			hash, file, err := oneTarget(args, hashHex)
+			if err != nil {
+				return err
+			}
+			c, err := node.NewClient(nodeURL)
+			if err != nil {
+				return err
+			}
+			rep, err := c.VerifiedStatus(cmd.Context(), hash, wait)
+			if err != nil {
+				return err
+			}
+			if err := printStatus(cmd, rep, file, output); err != nil {
+				return err
+			}
+			if code := rep.Verdict.ExitCode(); code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&nodeURL, "node", node.DefaultNodeURL, "RPC address of a node")
+	f.StringVar(&output, "output", "text", "output format: text or json")
+	f.StringVar(&hashHex, "hash", "", "credential hash as 64 hex digits")
+	f.DurationVar(&wait, "wait", 10*time.Second, "how long to wait for the header that proves the latest state")
+	return cmd
+}
+
+// oneTarget returns the hash of the one FILE or --hash given.
+func oneTarget(args []string, hashHex string) ([]byte, string, error) {
+	switch {
+	case len(args) == 1 && hashHex != "":
+		return nil, "", fmt.Errorf("give either FILE or --hash, not both")
+	case len(args) == 1:
+		f, err := node.HashFile(args[0])
+		if err != nil {
+			return nil, "", err
+		}
+		return f.Hash[:], args[0], nil
+	case hashHex != "":
+		h, err := types.ParseHash(hashHex)
+		if err != nil {
+			return nil, "", fmt.Errorf("--hash: %w", err)
+		}
+		return h, "", nil
+	}
+	return nil, "", fmt.Errorf("give a credential FILE or --hash HEX")
+}
+
+// statusJSON is the JSON contract of status (and, later, verify).
+type statusJSON struct {
+	Hash           string  `json:"hash"`
+	File           string  `json:"file,omitempty"`
+	Verdict        string  `json:"verdict"`
+	Issuer         string  `json:"issuer"`
+	Height         int64   `json:"height"`
+	AnchoredHeight int64   `json:"anchored_height"`
+	AnchoredTime   *string `json:"anchored_time"`
+	Reason         string  `json:"reason"`
+	StatusIssuer   string  `json:"status_issuer,omitempty"`
+	StatusHeight   int64   `json:"status_height,omitempty"`
+	StatusTime     *string `json:"status_time,omitempty"`
+	ChainID        string  `json:"chain_id"`
+	HeaderHeight   int64   `json:"header_height"`
+	HeaderTime     string  `json:"header_time"`
+	AppHash        string  `json:"app_hash"`
+}
+
+func timeString(nanos int64) *string {
+	s := time.Unix(0, nanos).UTC().Format(time.RFC3339Nano)
+	return &s
+}
+
+func newStatusJSON(rep *node.StatusReport, file string) statusJSON {
+	j := statusJSON{
+		Hash: hex.EncodeToString(rep.Hash), File: file, Verdict: string(rep.Verdict), Issuer: rep.Issuer(),
+		Height: rep.Height, ChainID: rep.ChainID, HeaderHeight: rep.HeaderHeight,
+		HeaderTime: rep.HeaderTime.UTC().Format(time.RFC3339Nano), AppHash: hex.EncodeToString(rep.AppHash),
+	}
+	if a := rep.Anchor; a != nil {
+		j.AnchoredHeight, j.AnchoredTime = a.Height, timeString(a.TimeUnixNano)
+	}
+	if s := rep.Status; s != nil {
+		j.Reason, j.StatusIssuer, j.StatusHeight, j.StatusTime = s.Reason, s.IssuerId, s.Height, timeString(s.TimeUnixNano)
+	}
+	return j
+}
+
+func printStatus(cmd *cobra.Command, rep *node.StatusReport, file, output string) error {
+	j := newStatusJSON(rep, file)
+	if output == "json" {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(j)
+	}
+	w := cmd.OutOrStdout()
+	name := j.Hash
+	if file != "" {
+		name += "  " + file
+	}
+	fmt.Fprintf(w, "%s\nverdict:  %s\n", name, j.Verdict)
+	if rep.Anchor != nil {
+		fmt.Fprintf(w, "anchored: by %s at height %d (%s)\n", rep.Anchor.IssuerId, j.AnchoredHeight, *j.AnchoredTime)
+	}
+	if rep.Status != nil {
+		fmt.Fprintf(w, "status:   %s by %s at height %d (%s), reason: %q\n",
+			statusName(rep.Status.Status), j.StatusIssuer, j.StatusHeight, *j.StatusTime, j.Reason)
+	}
+	fmt.Fprintf(w, "proof:    checked against app hash %s of header %d (chain %s, %s)\n", j.AppHash, j.HeaderHeight, j.ChainID, j.HeaderTime)
+	return nil
+}
+
+func statusName(s types.CredentialStatus) string {
+	switch s {
+	case types.CredentialStatus_CREDENTIAL_STATUS_REVOKED:
+		return "revoked"
+	case types.CredentialStatus_CREDENTIAL_STATUS_SUSPENDED:
+		return "suspended"
+	case types.CredentialStatus_CREDENTIAL_STATUS_REINSTATED:
+		return "reinstated"
+	}
+	return "unknown"
+}

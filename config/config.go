@@ -1,0 +1,150 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// FileName is the name of credledger's config file inside HOME/config.
+const FileName = "credledger.toml"
+
+// Path returns the path of the config file in a node home.
+func Path(home string) string { return filepath.Join(home, "config", FileName) }
+
+// Config is a node's credledger settings.
+type Config struct {
+	State  StateConfig  `toml:"state"`
+	Client ClientConfig `toml:"client"`
+}
+
+// StateConfig configures the IAVL state store.
+type StateConfig struct {
+	// CacheSize is the IAVL node cache size, in nodes (about 300 bytes each).
+	CacheSize int `toml:"cache_size"`
+}
+
+// ClientConfig holds defaults for the issuer and status commands.
+type ClientConfig struct {
+	// Node is the RPC address the CLI talks to by default.
+	Node string `toml:"node"`
+	// CommitTimeout bounds how long the CLI waits for a tx to be committed.
+	CommitTimeout Duration `toml:"commit_timeout"`
+}
+
+// Duration is a time.Duration written in TOML as a string such as "30s".
+type Duration struct{ time.Duration }
+
+// MarshalText encodes the duration as text.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText decodes a duration such as "30s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("duration %q: %w", b, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// DefaultConfig returns the settings of a new node.
+func DefaultConfig() *Config {
+	return &Config{
+		State:  StateConfig{CacheSize: 1_000_000},
+		Client: ClientConfig{Node: "http://127.0.0.1:26657", CommitTimeout: Duration{60 * time.Second}},
+	}
+}
+
+// TestConfig returns settings for tests: a small cache and a short timeout.
+func TestConfig() *Config {
+	c := DefaultConfig()
+	c.State.CacheSize = 10_000
+	c.Client.CommitTimeout = Duration{20 * time.Second}
+	return c
+}
+
+// InSectionError is a validation error in one section of the config.
+type InSectionError struct {
+	Section string
+	Err     error
+}
+
+// Error names the section.
+func (e InSectionError) Error() string { return fmt.Sprintf("config section [%s]: %s", e.Section, e.Err) }
+
+// Unwrap returns the underlying error.
+func (e InSectionError) Unwrap() error { return e.Err }
+
+// ValidateBasic checks the state section.
+func (c StateConfig) ValidateBasic() error {
+	if c.CacheSize < 0 {
+		return fmt.Errorf("cache_size %d: must not be negative", c.CacheSize)
+	}
+	return nil
+}
+
+// ValidateBasic checks the client section.
+func (c ClientConfig) ValidateBasic() error {
+	if c.Node == "" {
+		return errors.New("node: must not be empty")
+	}
+	if c.CommitTimeout.Duration <= 0 {
+		return fmt.Errorf("commit_timeout %s: must be positive", c.CommitTimeout)
+	}
+	return nil
+}
+
+// ValidateBasic checks every section.
+func (c *Config) ValidateBasic() error {
+	if err := c.State.ValidateBasic(); err != nil {
+		return InSectionError{Section: "state", Err: err}
+	}
+	if err := c.Client.ValidateBasic(); err != nil {
+		return InSectionError{Section: "client", Err: err}
+	}
+	return nil
+}
+
+// Load reads the config file at path over the defaults and validates it.
+// A missing file yields the defaults.
+func Load(path string) (*Config, error) {
+	c := DefaultConfig()
+	md, err := toml.DecodeFile(path, c)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("read %s: unknown setting %q", path, und[0].String())
+	}
+	if err := c.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Save writes the config to path, creating its directory.
+func (c *Config) Save(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create config dir: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("# credledger node settings (consensus parameters live in genesis.json)\n\n"); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := toml.NewEncoder(f).Encode(c); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}

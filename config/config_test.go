@@ -1,0 +1,59 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config", FileName)
+	c := TestConfig()
+	c.Client.Node = "http://127.0.0.1:30001"
+	require.NoError(t, c.Save(path))
+	got, err := Load(path)
+	require.NoError(t, err)
+	require.Equal(t, c, got)
+}
+
+func TestLoadMissingFileGivesDefaults(t *testing.T) {
+	got, err := Load(filepath.Join(t.TempDir(), "nope.toml"))
+	require.NoError(t, err)
+	require.Equal(t, DefaultConfig(), got)
+}
+
+func TestLoadRejects(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, want string
+		section      string
+	}{
+		{name: "negative cache", body: "[state]\ncache_size = -1\n", want: "cache_size", section: "state"},
+		{name: "empty node", body: "[client]\nnode = \"\"\n", want: "node", section: "client"},
+		{name: "bad duration", body: "[client]\ncommit_timeout = \"soon\"\n", want: "soon"},
+		{name: "zero timeout", body: "[client]\ncommit_timeout = \"0s\"\n", want: "commit_timeout", section: "client"},
+		{name: "unknown key", body: "[state]\ncache = 3\n", want: "unknown setting"},
+		{name: "not toml", body: "this is = = not toml", want: "read"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), FileName)
+			require.NoError(t, os.WriteFile(path, []byte(tc.body), 0o644))
+			_, err := Load(path)
+			require.ErrorContains(t, err, tc.want)
+			if tc.section != "" {
+				var ise InSectionError
+				require.True(t, errors.As(err, &ise))
+				require.Equal(t, tc.section, ise.Section)
+			}
+		})
+	}
+}
+
+func TestDefaultsAreValid(t *testing.T) {
+	require.NoError(t, DefaultConfig().ValidateBasic())
+	require.NoError(t, TestConfig().ValidateBasic())
+	require.Equal(t, 60*time.Second, DefaultConfig().Client.CommitTimeout.Duration)
+}

@@ -1,0 +1,173 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cometbft/cometbft/rpc/client"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+
+	"github.com/credledger/credledger/app"
+	"github.com/credledger/credledger/types"
+)
+
+// DefaultNodeURL is the RPC address the CLI uses without --node.
+const DefaultNodeURL = "http://127.0.0.1:26657"
+
+// Client talks to one node's RPC. It trusts that node for what it reads,
+// except where a method says it checks a proof.
+type Client struct {
+	url string
+	rpc *rpchttp.HTTP
+}
+
+// ErrUnreachable wraps failures to talk to the node at all.
+var ErrUnreachable = errors.New("node unreachable")
+
+// NewClient returns a client for the node at url (http://host:port).
+func NewClient(url string) (*Client, error) {
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "tcp://") {
+		return nil, fmt.Errorf("node address %q: want a URL such as %s", url, DefaultNodeURL)
+	}
+	c, err := rpchttp.New(url, "/websocket")
+	if err != nil {
+		return nil, fmt.Errorf("node address %q: %w", url, err)
+	}
+	return &Client{url: url, rpc: c}, nil
+}
+
+// URL returns the node's address.
+func (c *Client) URL() string { return c.url }
+
+// RPC returns the underlying CometBFT RPC client.
+func (c *Client) RPC() *rpchttp.HTTP { return c.rpc }
+
+func (c *Client) unreachable(err error) error {
+	return fmt.Errorf("%w: cannot reach %s (is the node running? start one with `credledger dev`, or pass --node URL): %w", ErrUnreachable, c.url, err)
+}
+
+// ChainInfo is what the node says about its chain.
+type ChainInfo struct {
+	ChainID      string
+	LatestHeight int64
+}
+
+// Status returns the node's chain id and latest block height.
+func (c *Client) Status(ctx context.Context) (*ChainInfo, error) {
+	st, err := c.rpc.Status(ctx)
+	if err != nil {
+		return nil, c.unreachable(err)
+	}
+	return &ChainInfo{ChainID: st.NodeInfo.Network, LatestHeight: st.SyncInfo.LatestBlockHeight}, nil
+}
+
+// query runs an ABCI query and turns a non-zero code into a *types.TxError.
+func (c *Client) query(ctx context.Context, path string, data []byte, height int64) (*coretypes.ResultABCIQuery, error) {
+	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, data, client.ABCIQueryOptions{Height: height, Prove: true})
+	if err != nil {
+		return nil, c.unreachable(err)
+	}
+	if res.Response.Code != 0 {
+		return nil, fmt.Errorf("query %s: %w", path, &types.TxError{Code: types.Code(res.Response.Code), Msg: res.Response.Log})
+	}
+	return res, nil
+}
+
+// Sequence returns an issuer's next sequence number in committed state.
+func (c *Client) Sequence(ctx context.Context, issuer string) (uint64, error) {
+	res, err := c.query(ctx, app.PathSequence, []byte(issuer), 0)
+	if err != nil {
+		return 0, err
+	}
+	return types.DecodeSequence(res.Response.Value)
+}
+
+// Params returns the consortium parameters.
+func (c *Client) Params(ctx context.Context) (types.Params, error) {
+	var p types.Params
+	res, err := c.query(ctx, app.PathParams, nil, 0)
+	if err != nil {
+		return p, err
+	}
+	if err := p.Unmarshal(res.Response.Value); err != nil {
+		return p, fmt.Errorf("decode params: %w", err)
+	}
+	return p, nil
+}
+
+// Issuers returns every issuer record (unproven).
+func (c *Client) Issuers(ctx context.Context) ([]*types.Issuer, error) {
+	res, err := c.query(ctx, app.PathIssuers, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	var list types.IssuerList
+	if err := list.Unmarshal(res.Response.Value); err != nil {
+		return nil, fmt.Errorf("decode issuer list: %w", err)
+	}
+	return list.Issuers, nil
+}
+
+// CredentialProof is a /credential answer with its proofs, as served by a
+// node for state height Height (provable by header Height+1).
+type CredentialProof struct {
+	Height      int64
+	Answer      types.CredentialAnswer
+	AnchorProof []byte
+	StatusProof []byte
+}
+
+// QueryCredential fetches the answer and proofs for hash at height (0: latest).
+func (c *Client) QueryCredential(ctx context.Context, hash []byte, height int64) (*CredentialProof, error) {
+	res, err := c.query(ctx, app.PathCredential, hash, height)
+	if err != nil {
+		return nil, err
+	}
+	r := res.Response
+	p := &CredentialProof{Height: r.Height}
+	if err := p.Answer.Unmarshal(r.Value); err != nil {
+		return nil, fmt.Errorf("%w: decode credential answer: %w", types.ErrMalformedAnswer, err)
+	}
+	if r.ProofOps == nil || len(r.ProofOps.Ops) != 2 {
+		return nil, fmt.Errorf("%w: want 2 proof ops (anchor, status)", types.ErrMalformedAnswer)
+	}
+	for i, op := range r.ProofOps.Ops {
+		want := types.AnchorKey(hash)
+		if i == 1 {
+			want = types.StatusKey(hash)
+		}
+		if op.Type != types.ProofOpType || string(op.Key) != string(want) {
+			return nil, fmt.Errorf("%w: proof op %d is %q for key %X", types.ErrMalformedAnswer, i, op.Type, op.Key)
+		}
+	}
+	p.AnchorProof, p.StatusProof = r.ProofOps.Ops[0].Data, r.ProofOps.Ops[1].Data
+	return p, nil
+}
+
+// appHashAt returns the app hash in the committed header at height h, or
+// ok=false if the node has no such block yet.
+func (c *Client) appHashAt(ctx context.Context, h int64, chainID string) (hash []byte, headerTime time.Time, ok bool, err error) {
+	info, err := c.Status(ctx)
+	if err != nil {
+		return nil, time.Time{}, false, err
+	}
+	if h > info.LatestHeight {
+		return nil, time.Time{}, false, nil
+	}
+	res, err := c.rpc.Commit(ctx, &h)
+	if err != nil {
+		return nil, time.Time{}, false, c.unreachable(err)
+	}
+	hdr := res.SignedHeader.Header
+	if hdr == nil || hdr.Height != h {
+		return nil, time.Time{}, false, fmt.Errorf("node returned no header for height %d", h)
+	}
+	if hdr.ChainID != chainID {
+		return nil, time.Time{}, false, fmt.Errorf("header %d is for chain %q, want %q", h, hdr.ChainID, chainID)
+	}
+	return hdr.AppHash, hdr.Time, true, nil
+}

@@ -1,0 +1,106 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/libs/log"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	"github.com/spf13/viper"
+
+	"github.com/credledger/credledger/app"
+	"github.com/credledger/credledger/config"
+)
+
+// FullNode is a CometBFT node running the credledger app in-process.
+type FullNode struct {
+	Comet  *cmtnode.Node
+	App    *app.Application
+	Config *cmtcfg.Config
+}
+
+// LoadCometConfig reads HOME/config/config.toml.
+func LoadCometConfig(home string) (*cmtcfg.Config, error) {
+	path := filepath.Join(home, "config", "config.toml")
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no node in %s (%w): create one with: credledger init --home %s", home, err, home)
+	}
+	v := viper.New()
+	v.SetConfigFile(path)
+	if err := v.ReadInConfig(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	cfg := cmtcfg.DefaultConfig()
+	if err := v.Unmarshal(cfg); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	cfg.SetRoot(home)
+	if err := cfg.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// NewFullNode builds (but does not start) the node in home: the app on its
+// IAVL store in HOME/data, then a local ABCI client, then CometBFT.
+func NewFullNode(home string, logger log.Logger) (*FullNode, error) {
+	cfg, err := LoadCometConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	ccfg, err := config.Load(config.Path(home))
+	if err != nil {
+		return nil, err
+	}
+	application, err := app.NewPersistentApplication(cfg.DBDir(),
+		[]app.StoreOption{app.WithCacheSize(ccfg.State.CacheSize)}, app.WithLogger(logger.With("module", "credledger")))
+	if err != nil {
+		return nil, err
+	}
+	nodeKey, err := p2p.LoadNodeKey(cfg.NodeKeyFile())
+	if err != nil {
+		_ = application.Close()
+		return nil, fmt.Errorf("load node key: %w", err)
+	}
+	pv := privval.LoadFilePV(cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile())
+	n, err := cmtnode.NewNode(cfg, pv, nodeKey, proxy.NewLocalClientCreator(application),
+		cmtnode.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
+		cmtnode.DefaultMetricsProvider(cfg.Instrumentation), logger)
+	if err != nil {
+		_ = application.Close()
+		return nil, fmt.Errorf("create node: %w", err)
+	}
+	return &FullNode{Comet: n, App: application, Config: cfg}, nil
+}
+
+// Start starts the node.
+func (n *FullNode) Start() error {
+	if err := n.Comet.Start(); err != nil {
+		return fmt.Errorf("start node: %w", err)
+	}
+	return nil
+}
+
+// Stop stops CometBFT, waits for it, and closes the app's store.
+func (n *FullNode) Stop() error {
+	var errs []error
+	if n.Comet.IsRunning() {
+		if err := n.Comet.Stop(); err != nil {
+			errs = append(errs, fmt.Errorf("stop node: %w", err))
+		}
+		n.Comet.Wait()
+	}
+	if err := n.App.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// RPCURL returns the node's RPC URL.
+func (n *FullNode) RPCURL() string { return RPCURL(n.Config) }

@@ -1,0 +1,185 @@
+package node
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	cmtcfg "github.com/cometbft/cometbft/config"
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/credledger/credledger/config"
+	"github.com/credledger/credledger/types"
+)
+
+// Defaults for a new single-validator home.
+const (
+	DefaultChainID  = "credledger-dev"
+	DefaultIssuerID = "issuer0"
+)
+
+// InitOptions describes a node home to create.
+type InitOptions struct {
+	Home     string
+	ChainID  string // default DefaultChainID
+	IssuerID string // default DefaultIssuerID
+	Moniker  string // default the issuer id
+	// BasePort, when non-zero, makes the node listen on 127.0.0.1 with p2p
+	// on BasePort and RPC on BasePort+1; otherwise CometBFT's defaults.
+	BasePort int
+	// GenesisTime is the chain's genesis time (default: now).
+	GenesisTime time.Time
+}
+
+// InitResult tells what InitHome created.
+type InitResult struct {
+	Home     string
+	ChainID  string
+	IssuerID string
+	KeyPath  string
+	RPCAddr  string
+	NodeID   string
+}
+
+// ErrHomeExists is returned when a home already holds a genesis file.
+var ErrHomeExists = errors.New("node home already initialised")
+
+// InitHome creates a single-validator consortium in opts.Home: CometBFT
+// config, node key, validator key, the issuer's signing key at
+// HOME/keys/ID.json and a genesis whose one issuer is also the validator.
+func InitHome(opts InitOptions) (*InitResult, error) {
+	if opts.ChainID == "" {
+		opts.ChainID = DefaultChainID
+	}
+	if opts.IssuerID == "" {
+		opts.IssuerID = DefaultIssuerID
+	}
+	if opts.Moniker == "" {
+		opts.Moniker = opts.IssuerID
+	}
+	if opts.GenesisTime.IsZero() {
+		opts.GenesisTime = time.Now().UTC()
+	}
+	if err := types.ValidateIssuerID(opts.IssuerID); err != nil {
+		return nil, fmt.Errorf("--issuer: %w", err)
+	}
+	if len(opts.ChainID) > cmttypes.MaxChainIDLen {
+		return nil, fmt.Errorf("--chain-id: %q is longer than %d characters", opts.ChainID, cmttypes.MaxChainIDLen)
+	}
+	cfg := CometConfig(opts.Home, opts.Moniker, opts.BasePort)
+	if _, err := os.Stat(cfg.GenesisFile()); err == nil {
+		return nil, fmt.Errorf("%w: %s exists; use another --home or remove it", ErrHomeExists, cfg.GenesisFile())
+	}
+	nodeKey, pv, err := writeNodeFiles(cfg)
+	if err != nil {
+		return nil, err
+	}
+	key, err := GenerateKey(opts.Home, opts.IssuerID, opts.IssuerID)
+	if err != nil {
+		return nil, fmt.Errorf("create issuer key: %w", err)
+	}
+	valPub := pv.Key.PubKey.Bytes()
+	gi := types.GenesisIssuer{
+		ID: opts.IssuerID, Name: opts.Moniker, Power: 10,
+		SigningPubKey: types.HexBytes(key.PublicKey()), ValidatorPubKey: types.HexBytes(valPub),
+	}
+	doc, err := BuildGenesis(opts.ChainID, opts.GenesisTime, types.DefaultParams(), []types.GenesisIssuer{gi})
+	if err != nil {
+		return nil, err
+	}
+	if err := doc.SaveAs(cfg.GenesisFile()); err != nil {
+		return nil, fmt.Errorf("write genesis: %w", err)
+	}
+	ccfg := config.DefaultConfig()
+	ccfg.Client.Node = RPCURL(cfg)
+	if err := ccfg.Save(config.Path(opts.Home)); err != nil {
+		return nil, err
+	}
+	return &InitResult{
+		Home: opts.Home, ChainID: opts.ChainID, IssuerID: opts.IssuerID,
+		KeyPath: KeyPath(opts.Home, opts.IssuerID), RPCAddr: RPCURL(cfg), NodeID: string(nodeKey.ID()),
+	}, nil
+}
+
+// CometConfig returns the CometBFT config credledger uses for a home.
+func CometConfig(home, moniker string, basePort int) *cmtcfg.Config {
+	cfg := cmtcfg.DefaultConfig()
+	cfg.SetRoot(home)
+	cfg.Moniker = moniker
+	if basePort != 0 {
+		cfg.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", basePort)
+		cfg.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", basePort+1)
+		cfg.P2P.AllowDuplicateIP = true
+		cfg.P2P.AddrBookStrict = false
+	}
+	// blocks come when there are txs, right after a block that changed the
+	// app hash (so every change is proven by a header promptly), and at
+	// least every 30 s otherwise, so verifiers always find a recent header
+	cfg.Consensus.CreateEmptyBlocks = true
+	cfg.Consensus.CreateEmptyBlocksInterval = 30 * time.Second
+	// a 10,000-hash anchor tx is ~350 KB
+	cfg.Mempool.MaxTxBytes = 4 << 20
+	cfg.Mempool.MaxTxsBytes = 256 << 20
+	return cfg
+}
+
+// RPCURL returns the http:// URL of the node's RPC listener.
+func RPCURL(cfg *cmtcfg.Config) string {
+	addr := cfg.RPC.ListenAddress
+	if len(addr) > len("tcp://") && addr[:6] == "tcp://" {
+		addr = addr[6:]
+	}
+	return "http://" + addr
+}
+
+func writeNodeFiles(cfg *cmtcfg.Config) (*p2p.NodeKey, *privval.FilePV, error) {
+	for _, dir := range []string{filepath.Dir(cfg.GenesisFile()), cfg.DBDir(), filepath.Join(cfg.RootDir, "keys")} {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	cmtcfg.WriteConfigFile(filepath.Join(cfg.RootDir, "config", "config.toml"), cfg)
+	nodeKey, err := p2p.LoadOrGenNodeKey(cfg.NodeKeyFile())
+	if err != nil {
+		return nil, nil, fmt.Errorf("create node key: %w", err)
+	}
+	pv := privval.LoadOrGenFilePV(cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile())
+	return nodeKey, pv, nil
+}
+
+// BuildGenesis returns a CometBFT genesis whose validators are the issuers
+// and whose app_state holds the issuers and params.
+func BuildGenesis(chainID string, genesisTime time.Time, params types.Params, issuers []types.GenesisIssuer) (*cmttypes.GenesisDoc, error) {
+	g := types.GenesisState{Params: types.NewGenesisParams(params), Issuers: issuers}
+	if err := g.ValidateBasic(); err != nil {
+		return nil, err
+	}
+	appState, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode app_state: %w", err)
+	}
+	doc := &cmttypes.GenesisDoc{
+		ChainID:         chainID,
+		GenesisTime:     genesisTime,
+		InitialHeight:   1,
+		ConsensusParams: cmttypes.DefaultConsensusParams(),
+		AppState:        appState,
+	}
+	for _, is := range issuers {
+		pub := cmted25519.PubKey(is.ValidatorPubKey)
+		doc.Validators = append(doc.Validators, cmttypes.GenesisValidator{
+			Address: pub.Address(), PubKey: pub, Power: is.Power, Name: is.ID,
+		})
+	}
+	if err := doc.ValidateAndComplete(); err != nil {
+		return nil, fmt.Errorf("genesis: %w", err)
+	}
+	return doc, nil
+}
+

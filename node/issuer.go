@@ -1,0 +1,146 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/credledger/credledger/types"
+)
+
+// SubmitOptions configures Client.Submit.
+type SubmitOptions struct {
+	// Reason is the reason text of a status change.
+	Reason string
+	// BatchSize caps hashes per tx (default: the chain's max_batch_size).
+	BatchSize int
+	// CommitTimeout bounds the wait for each tx to be committed (default 60 s).
+	CommitTimeout time.Duration
+	// Progress, if set, is called after each committed batch.
+	Progress func(committed, total int, height int64)
+}
+
+// BatchResult is what happened to one tx of a submission.
+type BatchResult struct {
+	Hashes [][]byte
+	// TxHash is the CometBFT tx hash (SHA-256 of the tx bytes).
+	TxHash []byte
+	// Height is the block that committed the tx (0 if it was not committed).
+	Height int64
+	// Err says why the tx was not committed (nil if it was).
+	Err error
+}
+
+// Submit signs action txs (types.ActionAnchor, ...) over hashes with key,
+// in batches, broadcasts them in sequence and waits until each is committed.
+// A batch rejected by the node does not stop the others; its BatchResult
+// carries the node's reason. The error return is for failures that stop
+// the whole submission (unreachable node, unknown issuer, bad options).
+func (c *Client) Submit(ctx context.Context, key *KeyFile, action string, hashes [][]byte, opts SubmitOptions) ([]BatchResult, error) {
+	if len(hashes) == 0 {
+		return nil, errors.New("no credential hashes to submit")
+	}
+	info, err := c.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	params, err := c.Params(ctx)
+	if err != nil {
+		return nil, err
+	}
+	size := int(params.MaxBatchSize)
+	if opts.BatchSize > 0 && opts.BatchSize < size {
+		size = opts.BatchSize
+	}
+	if opts.CommitTimeout <= 0 {
+		opts.CommitTimeout = 60 * time.Second
+	}
+	seq, err := c.Sequence(ctx, key.Issuer)
+	if err != nil {
+		return nil, fmt.Errorf("read sequence of issuer %q: %w", key.Issuer, err)
+	}
+	var results []BatchResult
+	for start := 0; start < len(hashes); start += size {
+		batch := hashes[start:min(start+size, len(hashes))]
+		r, accepted, err := c.broadcast(ctx, key, info.ChainID, seq, action, batch, opts.Reason)
+		if err != nil {
+			return results, err
+		}
+		if accepted {
+			seq++
+		}
+		results = append(results, r)
+	}
+	committed := 0
+	for i := range results {
+		r := &results[i]
+		if r.Err != nil {
+			continue
+		}
+		r.Height, r.Err = c.waitCommitted(ctx, r.TxHash, opts.CommitTimeout)
+		if r.Err == nil {
+			committed += len(r.Hashes)
+			if opts.Progress != nil {
+				opts.Progress(committed, len(hashes), r.Height)
+			}
+		}
+	}
+	return results, nil
+}
+
+// broadcast signs and sends one tx; accepted reports whether CheckTx took it.
+func (c *Client) broadcast(ctx context.Context, key *KeyFile, chainID string, seq uint64, action string, batch [][]byte, reason string) (BatchResult, bool, error) {
+	r := BatchResult{Hashes: batch}
+	body, err := types.NewTxBody(chainID, key.Issuer, seq, action, batch, reason)
+	if err != nil {
+		return r, false, err
+	}
+	tx, err := types.SignTx(body, key.PrivateKey())
+	if err != nil {
+		return r, false, err
+	}
+	sum := sha256.Sum256(tx)
+	r.TxHash = sum[:]
+	res, err := c.rpc.BroadcastTxSync(ctx, tx)
+	if err != nil {
+		if strings.Contains(err.Error(), "connection refused") || errors.Is(err, context.DeadlineExceeded) {
+			return r, false, c.unreachable(err)
+		}
+		r.Err = fmt.Errorf("node refused the tx: %w", err)
+		return r, false, nil
+	}
+	if res.Code != 0 {
+		r.Err = &types.TxError{Code: types.Code(res.Code), Msg: res.Log}
+		return r, false, nil
+	}
+	return r, true, nil
+}
+
+// waitCommitted polls the node until the tx is in a block, and returns the
+// height. A tx that executed with a failure code is an error.
+func (c *Client) waitCommitted(ctx context.Context, txHash []byte, timeout time.Duration) (int64, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		res, err := c.rpc.Tx(ctx, txHash, false)
+		if err == nil {
+			if res.TxResult.Code != 0 {
+				return res.Height, &types.TxError{Code: types.Code(res.TxResult.Code), Msg: res.TxResult.Log}
+			}
+			return res.Height, nil
+		}
+		if !strings.Contains(err.Error(), "not found") {
+			return 0, c.unreachable(err)
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("tx %X was accepted but not committed within %s: it may have been dropped because a tx committed meanwhile made it invalid (check with `credledger status`)", txHash, timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
