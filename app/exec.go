@@ -227,7 +227,6 @@ func statusVerb(s types.CredentialStatus) string {
 	return "changed"
 }
 
-
 // Event attribute keys. Both are indexed, so tx_search can find every tx
 // that touched a credential ("anchor.credential='<hex>'") or an issuer.
 const (

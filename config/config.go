@@ -75,7 +75,9 @@ type InSectionError struct {
 }
 
 // Error names the section.
-func (e InSectionError) Error() string { return fmt.Sprintf("config section [%s]: %s", e.Section, e.Err) }
+func (e InSectionError) Error() string {
+	return fmt.Sprintf("config section [%s]: %s", e.Section, e.Err)
+}
 
 // Unwrap returns the underlying error.
 func (e InSectionError) Unwrap() error { return e.Err }

@@ -29,7 +29,7 @@ func TestLoadMissingFileGivesDefaults(t *testing.T) {
 func TestLoadRejects(t *testing.T) {
 	for _, tc := range []struct {
 		name, body, want string
-		section      string
+		section          string
 	}{
 		{name: "negative cache", body: "[state]\ncache_size = -1\n", want: "cache_size", section: "state"},
 		{name: "empty node", body: "[client]\nnode = \"\"\n", want: "node", section: "client"},

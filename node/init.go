@@ -182,4 +182,3 @@ func BuildGenesis(chainID string, genesisTime time.Time, params types.Params, is
 	}
 	return doc, nil
 }
-

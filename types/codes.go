@@ -10,33 +10,33 @@ type Code uint32
 // Result codes returned by CheckTx, FinalizeBlock (ExecTxResult) and Query.
 // The numbers are part of the public contract: never renumber them.
 const (
-	CodeOK                 Code = 0
-	CodeMalformedTx        Code = 1  // bytes are not a canonical credledger tx
-	CodeWrongChainID       Code = 2  // tx names another chain
-	CodeBadSignature       Code = 3  // signature does not verify under the issuer's key
-	CodeUnknownIssuer      Code = 4  // no issuer with that id
-	CodeIssuerInactive     Code = 5  // issuer was removed from the consortium
-	CodeSequenceReplayed   Code = 6  // sequence already used (replay)
-	CodeSequenceGap        Code = 7  // sequence skips ahead (out of order)
-	CodeEmptyBatch         Code = 8  // message carries no hashes
-	CodeBatchTooLarge      Code = 9  // more hashes than Params.MaxBatchSize
-	CodeBadHashLength      Code = 10 // a hash is not 32 bytes
-	CodeReasonTooLong      Code = 11 // reason longer than Params.MaxReasonLength
-	CodeDuplicateHash      Code = 12 // the same hash twice in one message
-	CodeAlreadyAnchored    Code = 13 // anchor of a hash that is already anchored
-	CodeHasStatus          Code = 14 // anchor of a hash that already has a status entry
-	CodeNotOwner           Code = 15 // status change by an issuer that did not anchor the hash
-	CodeAlreadyRevoked     Code = 16 // the hash is revoked; revocation is final
-	CodeAlreadySuspended   Code = 17 // suspend of a suspended hash
-	CodeNotSuspended       Code = 18 // reinstate of a hash that is not suspended
-	CodeNotAnchored        Code = 19 // suspend or reinstate of a hash that is not anchored
-	CodeMissingMessage     Code = 20 // body has no message
-	CodeInvalidIssuerID    Code = 21 // issuer id is empty, too long or has bad characters
-	CodeUnknownQuery       Code = 30 // unknown query path
-	CodeBadQuery           Code = 31 // malformed query data
-	CodeHeightUnavailable  Code = 32 // the requested height is not stored
-	CodeNotFound           Code = 33 // queried record does not exist
-	CodeInternal           Code = 99 // unexpected internal failure; see the node's log
+	CodeOK                Code = 0
+	CodeMalformedTx       Code = 1  // bytes are not a canonical credledger tx
+	CodeWrongChainID      Code = 2  // tx names another chain
+	CodeBadSignature      Code = 3  // signature does not verify under the issuer's key
+	CodeUnknownIssuer     Code = 4  // no issuer with that id
+	CodeIssuerInactive    Code = 5  // issuer was removed from the consortium
+	CodeSequenceReplayed  Code = 6  // sequence already used (replay)
+	CodeSequenceGap       Code = 7  // sequence skips ahead (out of order)
+	CodeEmptyBatch        Code = 8  // message carries no hashes
+	CodeBatchTooLarge     Code = 9  // more hashes than Params.MaxBatchSize
+	CodeBadHashLength     Code = 10 // a hash is not 32 bytes
+	CodeReasonTooLong     Code = 11 // reason longer than Params.MaxReasonLength
+	CodeDuplicateHash     Code = 12 // the same hash twice in one message
+	CodeAlreadyAnchored   Code = 13 // anchor of a hash that is already anchored
+	CodeHasStatus         Code = 14 // anchor of a hash that already has a status entry
+	CodeNotOwner          Code = 15 // status change by an issuer that did not anchor the hash
+	CodeAlreadyRevoked    Code = 16 // the hash is revoked; revocation is final
+	CodeAlreadySuspended  Code = 17 // suspend of a suspended hash
+	CodeNotSuspended      Code = 18 // reinstate of a hash that is not suspended
+	CodeNotAnchored       Code = 19 // suspend or reinstate of a hash that is not anchored
+	CodeMissingMessage    Code = 20 // body has no message
+	CodeInvalidIssuerID   Code = 21 // issuer id is empty, too long or has bad characters
+	CodeUnknownQuery      Code = 30 // unknown query path
+	CodeBadQuery          Code = 31 // malformed query data
+	CodeHeightUnavailable Code = 32 // the requested height is not stored
+	CodeNotFound          Code = 33 // queried record does not exist
+	CodeInternal          Code = 99 // unexpected internal failure; see the node's log
 )
 
 var codeNames = map[Code]string{

@@ -33,9 +33,9 @@ type target struct {
 
 type txFlags struct {
 	home, from, nodeURL, output, reason, hashFile string
-	hashes                                       []string
-	batchSize                                    int
-	timeout                                      time.Duration
+	hashes                                        []string
+	batchSize                                     int
+	timeout                                       time.Duration
 }
 
 func newTxCmd(action string) *cobra.Command {
@@ -219,4 +219,3 @@ func readHashFile(path string) ([]target, error) {
 	}
 	return out, nil
 }
-
