@@ -1,6 +1,6 @@
 module github.com/credledger/credledger
 
-go 1.26.8
+go 1.26
 
 require (
 	github.com/cometbft/cometbft v0.38.26

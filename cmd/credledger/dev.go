@@ -10,6 +10,9 @@ import (
 	"github.com/credledger/credledger/node"
 )
 
+// devBasePort puts the dev node's p2p on 127.0.0.1:26656 and RPC on 127.0.0.1:26657.
+const devBasePort = 26656
+
 func newDevCmd() *cobra.Command {
 	var home, logLevel string
 	cmd := &cobra.Command{
@@ -26,7 +29,8 @@ func newDevCmd() *cobra.Command {
 			}
 			cfg := node.CometConfig(home, "", 0)
 			if _, err := os.Stat(cfg.GenesisFile()); os.IsNotExist(err) {
-				res, err := node.InitHome(node.InitOptions{Home: home})
+				// CometBFT's default ports, but on loopback only
+				res, err := node.InitHome(node.InitOptions{Home: home, BasePort: devBasePort})
 				if err != nil {
 					return err
 				}

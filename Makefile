@@ -1,0 +1,58 @@
+# credledger — build, run and test.
+GO      ?= go
+BIN     := build/credledger
+FUZZTIME ?= 10s
+
+.PHONY: all build run install test test-unit fuzz-smoke proto proto-check bench lint clean
+
+all: build
+
+## build: compile the credledger binary into build/
+build:
+	$(GO) build -o $(BIN) ./cmd/credledger
+
+## run: run a single-validator dev node in ~/.credledger-dev (initialised on first run)
+run: build
+	./$(BIN) dev
+
+## install: install credledger into $(go env GOPATH)/bin
+install:
+	$(GO) install ./cmd/credledger
+
+## test: vet, all tests with the race detector, short fuzz runs, generated-code check
+test: test-unit fuzz-smoke proto-check
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## fuzz-smoke: run every fuzz target briefly (FUZZTIME each)
+fuzz-smoke:
+	@set -e; for pkg in ./types ./node; do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## proto: regenerate types/*.pb.go from proto/
+proto:
+	scripts/protocgen.sh
+
+## proto-check: fail if types/*.pb.go are stale (skipped when protoc is not installed)
+proto-check:
+	@if command -v protoc >/dev/null && [ -x "$$($(GO) env GOPATH)/bin/protoc-gen-gocosmos" ]; then \
+	  scripts/protocgen.sh --check; \
+	else echo "proto-check skipped: protoc or protoc-gen-gocosmos not installed (see scripts/protocgen.sh)"; fi
+
+## bench: benchmarks of the state machine (prints figures; see README)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./app/ ./types/
+
+## lint: gofmt and vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf build
