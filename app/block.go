@@ -6,6 +6,7 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 )
 
 // blockExecution is the result of executing a block's txs on an overlay of
@@ -15,6 +16,10 @@ type blockExecution struct {
 	key     [sha256.Size]byte
 	state   *overlay
 	results []*abci.ExecTxResult
+	// events are block-level events (proposal expiries)
+	events []abci.Event
+	// validators are the validator updates the block causes
+	validators []abci.ValidatorUpdate
 }
 
 // executionKey digests the inputs of a block's execution: the base version,
@@ -35,17 +40,29 @@ func executionKey(base, height int64, t time.Time, txs [][]byte) [sha256.Size]by
 }
 
 // executeBlock runs txs in order on a fresh overlay of the committed state.
-// With dropFailed, failing txs are left out of the block (PrepareProposal);
-// the returned txs are the ones kept.
-func (app *Application) executeBlock(height int64, t time.Time, txs [][]byte, dropFailed bool) (*blockExecution, [][]byte, error) {
+// With maxBytes > 0 it builds a proposal: failing txs are left out, and so
+// is any tx that would take the kept txs past maxBytes, counted with their
+// protobuf framing as CometBFT's Txs.Validate counts them (CometBFT panics
+// on a proposal over the limit). The returned txs are the ones kept.
+func (app *Application) executeBlock(height int64, t time.Time, txs [][]byte, maxBytes int64) (*blockExecution, [][]byte, error) {
+	dropFailed := maxBytes > 0
+	var size int64
 	st := newOverlay(app.store)
 	bc, err := newBlockContext(st, height, t.UnixNano())
+	if err != nil {
+		return nil, nil, err
+	}
+	events, err := expireProposals(st, bc)
 	if err != nil {
 		return nil, nil, err
 	}
 	kept := txs[:0:0]
 	results := make([]*abci.ExecTxResult, 0, len(txs))
 	for _, tx := range txs {
+		txSize := cmttypes.ComputeProtoSizeForTxs([]cmttypes.Tx{tx})
+		if dropFailed && size+txSize > maxBytes {
+			continue
+		}
 		res, err := execTx(st, bc, tx)
 		if err != nil {
 			return nil, nil, err
@@ -54,10 +71,15 @@ func (app *Application) executeBlock(height int64, t time.Time, txs [][]byte, dr
 			app.logger.Debug("dropping failing tx from proposal", "height", height, "code", res.Code, "log", res.Log)
 			continue
 		}
+		size += txSize
 		kept = append(kept, tx)
 		results = append(results, res)
 	}
-	exec := &blockExecution{key: executionKey(app.store.Height(), height, t, kept), state: st, results: results}
+	vals, err := validatorUpdates(app.store, st)
+	if err != nil {
+		return nil, nil, err
+	}
+	exec := &blockExecution{key: executionKey(app.store.Height(), height, t, kept), state: st, results: results, events: events, validators: vals}
 	return exec, kept, nil
 }
 
@@ -68,7 +90,7 @@ func (app *Application) cachedExecution(height int64, t time.Time, txs [][]byte)
 	if app.lastExec != nil && app.lastExec.key == key {
 		return app.lastExec, nil
 	}
-	exec, _, err := app.executeBlock(height, t, txs, false)
+	exec, _, err := app.executeBlock(height, t, txs, 0)
 	if err != nil {
 		return nil, err
 	}

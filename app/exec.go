@@ -47,7 +47,7 @@ func execTx(st *overlay, bc *blockContext, txBytes []byte) (*abci.ExecTxResult, 
 	txSt.mergeInto(st)
 	return &abci.ExecTxResult{
 		Code:   uint32(types.CodeOK),
-		Log:    fmt.Sprintf("%s: %d credential(s) by issuer %q", body.Action(), len(body.Hashes()), body.IssuerId),
+		Log:    successLog(body),
 		Events: events,
 	}, nil
 }
@@ -114,7 +114,15 @@ func runMsg(st *overlay, bc *blockContext, body *types.TxBody) ([]abci.Event, er
 	hashes := body.Hashes()
 	signer := body.IssuerId
 	var err error
-	switch body.Msg.(type) {
+	switch m := body.Msg.(type) {
+	case *types.TxBody_ProposeAdmission:
+		return proposeAdmission(st, bc, signer, m.ProposeAdmission)
+	case *types.TxBody_ProposeRemoval:
+		return proposeRemoval(st, bc, signer, m.ProposeRemoval)
+	case *types.TxBody_Vote:
+		return vote(st, bc, signer, m.Vote)
+	case *types.TxBody_RotateKey:
+		return rotateKey(st, bc, signer, m.RotateKey)
 	case *types.TxBody_Anchor:
 		err = anchor(st, bc, signer, hashes)
 	case *types.TxBody_Revoke:
@@ -248,4 +256,11 @@ func credentialEvents(action, issuer string, hashes [][]byte) []abci.Event {
 		}})
 	}
 	return events
+}
+
+func successLog(body *types.TxBody) string {
+	if n := len(body.Hashes()); n > 0 {
+		return fmt.Sprintf("%s: %d credential(s) by issuer %q", body.Action(), n, body.IssuerId)
+	}
+	return fmt.Sprintf("%s by issuer %q", body.Action(), body.IssuerId)
 }

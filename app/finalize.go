@@ -22,7 +22,10 @@ func (app *Application) FinalizeBlock(_ context.Context, req *abci.RequestFinali
 	}
 	app.pending = exec
 	app.lastExec = nil
-	return &abci.ResponseFinalizeBlock{TxResults: exec.results, AppHash: hash}, nil
+	for _, v := range exec.validators {
+		app.logger.Info("validator update", "height", req.Height, "pubkey", fmt.Sprintf("%X", v.PubKey.GetEd25519()), "power", v.Power)
+	}
+	return &abci.ResponseFinalizeBlock{TxResults: exec.results, AppHash: hash, Events: exec.events, ValidatorUpdates: exec.validators}, nil
 }
 
 // Commit saves the state of the finalized block as IAVL version = height and

@@ -128,7 +128,9 @@ func reinstateMsg(reason string, hashes ...[]byte) *types.TxBody_Reinstate {
 }
 
 // blockTime is the deterministic block time of height h.
-func (c *testChain) blockTime(h int64) time.Time { return c.genesis.Add(time.Duration(h) * time.Second) }
+func (c *testChain) blockTime(h int64) time.Time {
+	return c.genesis.Add(time.Duration(h) * time.Second)
+}
 
 // finalize runs FinalizeBlock and Commit for the next height and returns the
 // tx results and the app hash.
@@ -170,4 +172,125 @@ func (c *testChain) verdict(hash []byte) *types.CredentialResult {
 	res, err := types.VerifyCredential(hash, &ans, resp.ProofOps.Ops[0].Data, resp.ProofOps.Ops[1].Data, c.app.Store().Hash())
 	require.NoError(c.t, err)
 	return res
+}
+
+// finalizeAt runs FinalizeBlock at the next height with block time tm, then
+// Commit, and returns the tx results and the app hash.
+func (c *testChain) finalizeAt(tm time.Time, txs ...[]byte) ([]*abci.ExecTxResult, []byte) {
+	c.t.Helper()
+	c.height++
+	resp, err := c.app.FinalizeBlock(c.t.Context(), &abci.RequestFinalizeBlock{Height: c.height, Time: tm, Txs: txs})
+	require.NoError(c.t, err)
+	_, err = c.app.Commit(c.t.Context(), &abci.RequestCommit{})
+	require.NoError(c.t, err)
+	return resp.TxResults, resp.AppHash
+}
+
+// commitOK finalizes and commits a block whose txs must all succeed, and
+// returns the app hash.
+func (c *testChain) commitOK(txs ...[]byte) []byte {
+	c.t.Helper()
+	res, hash := c.finalize(txs...)
+	for i, r := range res {
+		require.Zerof(c.t, r.Code, "tx %d of block %d: %s", i, c.height, r.Log)
+	}
+	return hash
+}
+
+// prepare runs PrepareProposal for the next height at its block time and
+// returns the txs the app keeps.
+func (c *testChain) prepare(maxTxBytes int64, txs ...[]byte) [][]byte {
+	c.t.Helper()
+	h := c.height + 1
+	resp, err := c.app.PrepareProposal(c.t.Context(), &abci.RequestPrepareProposal{
+		MaxTxBytes: maxTxBytes, Txs: txs, Height: h, Time: c.blockTime(h),
+	})
+	require.NoError(c.t, err)
+	return resp.Txs
+}
+
+// process runs ProcessProposal for the next height at its block time.
+func (c *testChain) process(txs ...[]byte) abci.ResponseProcessProposal_ProposalStatus {
+	c.t.Helper()
+	return c.processAt(c.blockTime(c.height+1), txs...)
+}
+
+// processAt runs ProcessProposal for the next height with block time tm.
+func (c *testChain) processAt(tm time.Time, txs ...[]byte) abci.ResponseProcessProposal_ProposalStatus {
+	c.t.Helper()
+	resp, err := c.app.ProcessProposal(c.t.Context(), &abci.RequestProcessProposal{Height: c.height + 1, Time: tm, Txs: txs})
+	require.NoError(c.t, err)
+	return resp.Status
+}
+
+// recheckTx runs CheckTx of type Recheck, as the mempool does after Commit.
+func (c *testChain) recheckTx(tx []byte) *abci.ResponseCheckTx {
+	c.t.Helper()
+	resp, err := c.app.CheckTx(c.t.Context(), &abci.RequestCheckTx{Tx: tx, Type: abci.CheckTxType_Recheck})
+	require.NoError(c.t, err)
+	return resp
+}
+
+// committedSeq returns the next sequence of issuer id in the committed state.
+func (c *testChain) committedSeq(id string) uint64 {
+	c.t.Helper()
+	resp := c.query(PathSequence, []byte(id), 0)
+	require.Zero(c.t, resp.Code, resp.Log)
+	seq, err := types.DecodeSequence(resp.Value)
+	require.NoError(c.t, err)
+	return seq
+}
+
+// records returns what queries at height (0: latest) answer about hashes and
+// about every issuer of the chain (its record and next sequence), keyed by
+// a readable name. Two equal results mean the queried state is the same.
+func (c *testChain) records(height int64, hashes ...[]byte) map[string][]byte {
+	c.t.Helper()
+	out := make(map[string][]byte)
+	for _, h := range hashes {
+		resp := c.query(PathCredential, h, height)
+		require.Zero(c.t, resp.Code, resp.Log)
+		out[fmt.Sprintf("credential %x", h)] = resp.Value
+	}
+	for _, is := range c.issuers {
+		for _, path := range []string{PathIssuer, PathSequence} {
+			resp := c.query(path, []byte(is.id), height)
+			require.Zero(c.t, resp.Code, resp.Log)
+			out[path+" "+is.id] = resp.Value
+		}
+	}
+	resp := c.query(PathParams, nil, height)
+	require.Zero(c.t, resp.Code, resp.Log)
+	out[PathParams] = resp.Value
+	return out
+}
+
+// signRaw signs body bytes exactly as given (canonical or not) with is's key
+// and returns the encoded envelope.
+func signRaw(t testing.TB, is *testIssuer, body []byte) []byte {
+	t.Helper()
+	env := &types.Tx{Body: body, Signature: ed25519.Sign(is.key, types.SignBytes(body))}
+	bz, err := env.Marshal()
+	require.NoError(t, err)
+	return bz
+}
+
+// mutateEnvelope decodes a tx envelope, applies fn and re-encodes it.
+func mutateEnvelope(t testing.TB, tx []byte, fn func(env *types.Tx)) []byte {
+	t.Helper()
+	var env types.Tx
+	require.NoError(t, env.Unmarshal(tx))
+	fn(&env)
+	bz, err := env.Marshal()
+	require.NoError(t, err)
+	return bz
+}
+
+// testHashes returns n distinct hashes testHash(from)..testHash(from+n-1).
+func testHashes(from, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = testHash(from + i)
+	}
+	return out
 }

@@ -42,12 +42,17 @@ func (app *Application) InitChain(_ context.Context, req *abci.RequestInitChain)
 		return nil, err
 	}
 	vals := make([]abci.ValidatorUpdate, 0, len(g.Issuers))
+	ids := make([]string, 0, len(g.Issuers))
 	for _, gi := range g.Issuers {
+		ids = append(ids, gi.ID)
 		is := gi.Issuer()
 		if err := setRecord(st, types.IssuerKey(is.Id), &is); err != nil {
 			return nil, err
 		}
 		vals = append(vals, abci.Ed25519ValidatorUpdate(is.ValidatorPubkey, is.Power))
+	}
+	if err := setIssuerIndex(st, ids); err != nil {
+		return nil, err
 	}
 	if len(req.Validators) > 0 {
 		if err := sameValidators(req.Validators, vals); err != nil {

@@ -8,18 +8,9 @@ import (
 
 // PrepareProposal keeps, in mempool order and within MaxTxBytes, only the
 // txs that execute successfully on top of each other, so that every tx in a
-// block is valid.
+// block is valid. A failing tx takes no room.
 func (app *Application) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
-	txs := make([][]byte, 0, len(req.Txs))
-	var total int64
-	for _, tx := range req.Txs {
-		if total+int64(len(tx)) > req.MaxTxBytes {
-			break
-		}
-		total += int64(len(tx))
-		txs = append(txs, tx)
-	}
-	exec, kept, err := app.executeBlock(req.Height, req.Time, txs, true)
+	exec, kept, err := app.executeBlock(req.Height, req.Time, req.Txs, req.MaxTxBytes)
 	if err != nil {
 		return nil, err
 	}

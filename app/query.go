@@ -26,6 +26,11 @@ const (
 	PathSequence = "/sequence"
 	// PathParams returns the encoded types.Params (no proof).
 	PathParams = "/params"
+	// PathProposal takes a proposal id (8 bytes big-endian) and returns the
+	// encoded types.Proposal (empty if unknown) with one ProofOp.
+	PathProposal = "/proposal"
+	// PathProposals returns a types.ProposalList of every proposal (no proof).
+	PathProposals = "/proposals"
 )
 
 // Query answers the paths above at req.Height (0: latest committed). The
@@ -63,8 +68,13 @@ func (app *Application) query(req *abci.RequestQuery) (*abci.ResponseQuery, erro
 		return app.querySequence(req)
 	case PathParams:
 		return app.queryParams(req)
+	case PathProposal:
+		return app.queryProposal(req)
+	case PathProposals:
+		return app.queryProposals(req)
 	}
-	return nil, types.Errorf(types.CodeUnknownQuery, "unknown query path %q (known: %s %s %s %s %s)", req.Path, PathCredential, PathIssuer, PathIssuers, PathSequence, PathParams)
+	return nil, types.Errorf(types.CodeUnknownQuery, "unknown query path %q (known: %s %s %s %s %s %s %s)", req.Path,
+		PathCredential, PathIssuer, PathIssuers, PathSequence, PathParams, PathProposal, PathProposals)
 }
 
 func (app *Application) queryCredential(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
@@ -157,4 +167,44 @@ func (app *Application) queryParams(req *abci.RequestQuery) (*abci.ResponseQuery
 		return nil, err
 	}
 	return &abci.ResponseQuery{Value: value, Height: h}, nil
+}
+
+func (app *Application) queryProposal(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	id, err := types.DecodeSequence(req.Data)
+	if err != nil || len(req.Data) != 8 {
+		return nil, types.Errorf(types.CodeBadQuery, "proposal query data must be an 8-byte big-endian id")
+	}
+	key := types.ProposalKey(id)
+	value, proof, h, err := app.store.Prove(req.Height, key)
+	if err != nil {
+		return nil, err
+	}
+	return &abci.ResponseQuery{
+		Key: req.Data, Value: value, Height: h,
+		ProofOps: &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{{Type: types.ProofOpType, Key: key, Data: proof}}},
+	}, nil
+}
+
+func (app *Application) queryProposals(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	var list types.ProposalList
+	var decodeErr error
+	h, err := app.store.IteratePrefix(req.Height, []byte{types.PrefixProposal}, func(_, v []byte) bool {
+		var p types.Proposal
+		if decodeErr = p.Unmarshal(v); decodeErr != nil {
+			return true
+		}
+		list.Proposals = append(list.Proposals, &p)
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	if decodeErr != nil {
+		return nil, fmt.Errorf("decode proposal: %w", decodeErr)
+	}
+	bz, err := list.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("encode proposal list: %w", err)
+	}
+	return &abci.ResponseQuery{Value: bz, Height: h}, nil
 }
