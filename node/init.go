@@ -14,7 +14,6 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/credledger/credledger/config"
 	"github.com/credledger/credledger/types"
 )
 
@@ -96,9 +95,7 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 	if err := doc.SaveAs(cfg.GenesisFile()); err != nil {
 		return nil, fmt.Errorf("write genesis: %w", err)
 	}
-	ccfg := config.DefaultConfig()
-	ccfg.Client.Node = RPCURL(cfg)
-	if err := ccfg.Save(config.Path(opts.Home)); err != nil {
+	if err := finishHome(cfg, ""); err != nil {
 		return nil, err
 	}
 	return &InitResult{

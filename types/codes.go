@@ -32,6 +32,15 @@ const (
 	CodeNotAnchored       Code = 19 // suspend or reinstate of a hash that is not anchored
 	CodeMissingMessage    Code = 20 // body has no message
 	CodeInvalidIssuerID   Code = 21 // issuer id is empty, too long or has bad characters
+	CodeUnknownProposal   Code = 40 // vote on a proposal that does not exist
+	CodeProposalDecided   Code = 41 // vote on a proposal that already passed or was rejected
+	CodeProposalExpired   Code = 42 // vote on an expired proposal
+	CodeAlreadyVoted      Code = 43 // second vote by the same issuer
+	CodeIssuerExists      Code = 44 // admission of an issuer id that exists (or existed)
+	CodeKeyInUse          Code = 45 // a signing or validator key some issuer uses or used
+	CodeLastIssuer        Code = 46 // removal that would leave no active issuer
+	CodeInvalidProposal   Code = 47 // malformed admission, removal or rotation fields
+	CodeIssuerNotActive   Code = 48 // removal of an issuer that is not active
 	CodeUnknownQuery      Code = 30 // unknown query path
 	CodeBadQuery          Code = 31 // malformed query data
 	CodeHeightUnavailable Code = 32 // the requested height is not stored
@@ -62,6 +71,15 @@ var codeNames = map[Code]string{
 	CodeNotAnchored:       "not anchored",
 	CodeMissingMessage:    "missing message",
 	CodeInvalidIssuerID:   "invalid issuer id",
+	CodeUnknownProposal:   "unknown proposal",
+	CodeProposalDecided:   "proposal decided",
+	CodeProposalExpired:   "proposal expired",
+	CodeAlreadyVoted:      "already voted",
+	CodeIssuerExists:      "issuer exists",
+	CodeKeyInUse:          "key in use",
+	CodeLastIssuer:        "last issuer",
+	CodeInvalidProposal:   "invalid proposal",
+	CodeIssuerNotActive:   "issuer not active",
 	CodeUnknownQuery:      "unknown query path",
 	CodeBadQuery:          "bad query",
 	CodeHeightUnavailable: "height unavailable",

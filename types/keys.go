@@ -19,7 +19,23 @@ const (
 	PrefixIssuer   byte = 0x03 // 0x03 | issuer id -> Issuer
 	PrefixSequence byte = 0x04 // 0x04 | issuer id -> next sequence (uint64 big-endian)
 	PrefixParams   byte = 0x05 // 0x05 -> Params
+	PrefixProposal byte = 0x06 // 0x06 | id (uint64 big-endian) -> Proposal
+	PrefixNextID   byte = 0x07 // 0x07 -> next proposal id (uint64 big-endian)
+	PrefixOpen     byte = 0x08 // 0x08 -> ProposalIDs of open proposals
+	PrefixIssuers  byte = 0x09 // 0x09 -> IDList of every issuer id, sorted
 )
+
+// ProposalKey returns the key of a governance proposal.
+func ProposalKey(id uint64) []byte { return prefixed(PrefixProposal, EncodeSequence(id)) }
+
+// NextProposalIDKey returns the key of the next proposal id.
+func NextProposalIDKey() []byte { return []byte{PrefixNextID} }
+
+// OpenProposalsKey returns the key of the open-proposal index.
+func OpenProposalsKey() []byte { return []byte{PrefixOpen} }
+
+// IssuerIndexKey returns the key of the issuer id index.
+func IssuerIndexKey() []byte { return []byte{PrefixIssuers} }
 
 // ChainIDKey returns the key of the chain id.
 func ChainIDKey() []byte { return []byte{PrefixChainID} }

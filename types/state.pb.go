@@ -86,6 +86,41 @@ func (IssuerStatus) EnumDescriptor() ([]byte, []int) {
 	return fileDescriptor_4d8c212cef46d33c, []int{1}
 }
 
+// ProposalStatus is the state of a governance proposal.
+type ProposalStatus int32
+
+const (
+	ProposalStatus_PROPOSAL_STATUS_UNSPECIFIED ProposalStatus = 0
+	ProposalStatus_PROPOSAL_STATUS_OPEN        ProposalStatus = 1
+	ProposalStatus_PROPOSAL_STATUS_PASSED      ProposalStatus = 2
+	ProposalStatus_PROPOSAL_STATUS_REJECTED    ProposalStatus = 3
+	ProposalStatus_PROPOSAL_STATUS_EXPIRED     ProposalStatus = 4
+)
+
+var ProposalStatus_name = map[int32]string{
+	0: "PROPOSAL_STATUS_UNSPECIFIED",
+	1: "PROPOSAL_STATUS_OPEN",
+	2: "PROPOSAL_STATUS_PASSED",
+	3: "PROPOSAL_STATUS_REJECTED",
+	4: "PROPOSAL_STATUS_EXPIRED",
+}
+
+var ProposalStatus_value = map[string]int32{
+	"PROPOSAL_STATUS_UNSPECIFIED": 0,
+	"PROPOSAL_STATUS_OPEN":        1,
+	"PROPOSAL_STATUS_PASSED":      2,
+	"PROPOSAL_STATUS_REJECTED":    3,
+	"PROPOSAL_STATUS_EXPIRED":     4,
+}
+
+func (x ProposalStatus) String() string {
+	return proto.EnumName(ProposalStatus_name, int32(x))
+}
+
+func (ProposalStatus) EnumDescriptor() ([]byte, []int) {
+	return fileDescriptor_4d8c212cef46d33c, []int{2}
+}
+
 // AnchorRecord is stored under the anchor key of a credential hash.
 type AnchorRecord struct {
 	// issuer_id is the issuer that anchored the credential.
@@ -245,6 +280,10 @@ type Issuer struct {
 	JoinedHeight int64 `protobuf:"varint,7,opt,name=joined_height,json=joinedHeight,proto3" json:"joined_height,omitempty"`
 	// left_height is the height at which the issuer was removed (0: still a member).
 	LeftHeight int64 `protobuf:"varint,8,opt,name=left_height,json=leftHeight,proto3" json:"left_height,omitempty"`
+	// signing_key_height is the height from which signing_pubkey is in force.
+	SigningKeyHeight int64 `protobuf:"varint,9,opt,name=signing_key_height,json=signingKeyHeight,proto3" json:"signing_key_height,omitempty"`
+	// previous_keys are the signing keys it used before, oldest first.
+	PreviousKeys []*PreviousKey `protobuf:"bytes,10,rep,name=previous_keys,json=previousKeys,proto3" json:"previous_keys,omitempty"`
 }
 
 func (m *Issuer) Reset()         { *m = Issuer{} }
@@ -336,6 +375,379 @@ func (m *Issuer) GetLeftHeight() int64 {
 	return 0
 }
 
+func (m *Issuer) GetSigningKeyHeight() int64 {
+	if m != nil {
+		return m.SigningKeyHeight
+	}
+	return 0
+}
+
+func (m *Issuer) GetPreviousKeys() []*PreviousKey {
+	if m != nil {
+		return m.PreviousKeys
+	}
+	return nil
+}
+
+// PreviousKey is a signing key an issuer has rotated away from.
+type PreviousKey struct {
+	Pubkey []byte `protobuf:"bytes,1,opt,name=pubkey,proto3" json:"pubkey,omitempty"`
+	// from_height is the height from which the key was in force.
+	FromHeight int64 `protobuf:"varint,2,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
+	// until_height is the height of the rotation that replaced it.
+	UntilHeight int64 `protobuf:"varint,3,opt,name=until_height,json=untilHeight,proto3" json:"until_height,omitempty"`
+}
+
+func (m *PreviousKey) Reset()         { *m = PreviousKey{} }
+func (m *PreviousKey) String() string { return proto.CompactTextString(m) }
+func (*PreviousKey) ProtoMessage()    {}
+func (*PreviousKey) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4d8c212cef46d33c, []int{3}
+}
+func (m *PreviousKey) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *PreviousKey) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_PreviousKey.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *PreviousKey) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_PreviousKey.Merge(m, src)
+}
+func (m *PreviousKey) XXX_Size() int {
+	return m.Size()
+}
+func (m *PreviousKey) XXX_DiscardUnknown() {
+	xxx_messageInfo_PreviousKey.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_PreviousKey proto.InternalMessageInfo
+
+func (m *PreviousKey) GetPubkey() []byte {
+	if m != nil {
+		return m.Pubkey
+	}
+	return nil
+}
+
+func (m *PreviousKey) GetFromHeight() int64 {
+	if m != nil {
+		return m.FromHeight
+	}
+	return 0
+}
+
+func (m *PreviousKey) GetUntilHeight() int64 {
+	if m != nil {
+		return m.UntilHeight
+	}
+	return 0
+}
+
+// Vote is one issuer's vote on a proposal.
+type Vote struct {
+	IssuerId string `protobuf:"bytes,1,opt,name=issuer_id,json=issuerId,proto3" json:"issuer_id,omitempty"`
+	Yes      bool   `protobuf:"varint,2,opt,name=yes,proto3" json:"yes,omitempty"`
+	Height   int64  `protobuf:"varint,3,opt,name=height,proto3" json:"height,omitempty"`
+}
+
+func (m *Vote) Reset()         { *m = Vote{} }
+func (m *Vote) String() string { return proto.CompactTextString(m) }
+func (*Vote) ProtoMessage()    {}
+func (*Vote) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4d8c212cef46d33c, []int{4}
+}
+func (m *Vote) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Vote) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Vote.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Vote) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Vote.Merge(m, src)
+}
+func (m *Vote) XXX_Size() int {
+	return m.Size()
+}
+func (m *Vote) XXX_DiscardUnknown() {
+	xxx_messageInfo_Vote.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Vote proto.InternalMessageInfo
+
+func (m *Vote) GetIssuerId() string {
+	if m != nil {
+		return m.IssuerId
+	}
+	return ""
+}
+
+func (m *Vote) GetYes() bool {
+	if m != nil {
+		return m.Yes
+	}
+	return false
+}
+
+func (m *Vote) GetHeight() int64 {
+	if m != nil {
+		return m.Height
+	}
+	return 0
+}
+
+// Proposal is a governance proposal to admit or remove an issuer.
+type Proposal struct {
+	Id            uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Proposer      string `protobuf:"bytes,2,opt,name=proposer,proto3" json:"proposer,omitempty"`
+	CreatedHeight int64  `protobuf:"varint,3,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
+	// expires_height is the last height at which votes are accepted.
+	ExpiresHeight int64          `protobuf:"varint,4,opt,name=expires_height,json=expiresHeight,proto3" json:"expires_height,omitempty"`
+	Status        ProposalStatus `protobuf:"varint,5,opt,name=status,proto3,enum=credledger.v1.ProposalStatus" json:"status,omitempty"`
+	// decided_height is the height at which it passed, was rejected or expired.
+	DecidedHeight int64   `protobuf:"varint,6,opt,name=decided_height,json=decidedHeight,proto3" json:"decided_height,omitempty"`
+	Votes         []*Vote `protobuf:"bytes,7,rep,name=votes,proto3" json:"votes,omitempty"`
+	// Types that are valid to be assigned to Action:
+	//
+	//	*Proposal_Admission
+	//	*Proposal_Removal
+	Action isProposal_Action `protobuf_oneof:"action"`
+}
+
+func (m *Proposal) Reset()         { *m = Proposal{} }
+func (m *Proposal) String() string { return proto.CompactTextString(m) }
+func (*Proposal) ProtoMessage()    {}
+func (*Proposal) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4d8c212cef46d33c, []int{5}
+}
+func (m *Proposal) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *Proposal) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_Proposal.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *Proposal) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_Proposal.Merge(m, src)
+}
+func (m *Proposal) XXX_Size() int {
+	return m.Size()
+}
+func (m *Proposal) XXX_DiscardUnknown() {
+	xxx_messageInfo_Proposal.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_Proposal proto.InternalMessageInfo
+
+type isProposal_Action interface {
+	isProposal_Action()
+	MarshalTo([]byte) (int, error)
+	Size() int
+}
+
+type Proposal_Admission struct {
+	Admission *MsgProposeAdmission `protobuf:"bytes,10,opt,name=admission,proto3,oneof" json:"admission,omitempty"`
+}
+type Proposal_Removal struct {
+	Removal *MsgProposeRemoval `protobuf:"bytes,11,opt,name=removal,proto3,oneof" json:"removal,omitempty"`
+}
+
+func (*Proposal_Admission) isProposal_Action() {}
+func (*Proposal_Removal) isProposal_Action()   {}
+
+func (m *Proposal) GetAction() isProposal_Action {
+	if m != nil {
+		return m.Action
+	}
+	return nil
+}
+
+func (m *Proposal) GetId() uint64 {
+	if m != nil {
+		return m.Id
+	}
+	return 0
+}
+
+func (m *Proposal) GetProposer() string {
+	if m != nil {
+		return m.Proposer
+	}
+	return ""
+}
+
+func (m *Proposal) GetCreatedHeight() int64 {
+	if m != nil {
+		return m.CreatedHeight
+	}
+	return 0
+}
+
+func (m *Proposal) GetExpiresHeight() int64 {
+	if m != nil {
+		return m.ExpiresHeight
+	}
+	return 0
+}
+
+func (m *Proposal) GetStatus() ProposalStatus {
+	if m != nil {
+		return m.Status
+	}
+	return ProposalStatus_PROPOSAL_STATUS_UNSPECIFIED
+}
+
+func (m *Proposal) GetDecidedHeight() int64 {
+	if m != nil {
+		return m.DecidedHeight
+	}
+	return 0
+}
+
+func (m *Proposal) GetVotes() []*Vote {
+	if m != nil {
+		return m.Votes
+	}
+	return nil
+}
+
+func (m *Proposal) GetAdmission() *MsgProposeAdmission {
+	if x, ok := m.GetAction().(*Proposal_Admission); ok {
+		return x.Admission
+	}
+	return nil
+}
+
+func (m *Proposal) GetRemoval() *MsgProposeRemoval {
+	if x, ok := m.GetAction().(*Proposal_Removal); ok {
+		return x.Removal
+	}
+	return nil
+}
+
+// XXX_OneofWrappers is for the internal use of the proto package.
+func (*Proposal) XXX_OneofWrappers() []interface{} {
+	return []interface{}{
+		(*Proposal_Admission)(nil),
+		(*Proposal_Removal)(nil),
+	}
+}
+
+// ProposalList is the value of the /proposals query.
+type ProposalList struct {
+	Proposals []*Proposal `protobuf:"bytes,1,rep,name=proposals,proto3" json:"proposals,omitempty"`
+}
+
+func (m *ProposalList) Reset()         { *m = ProposalList{} }
+func (m *ProposalList) String() string { return proto.CompactTextString(m) }
+func (*ProposalList) ProtoMessage()    {}
+func (*ProposalList) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4d8c212cef46d33c, []int{6}
+}
+func (m *ProposalList) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ProposalList) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ProposalList.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ProposalList) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ProposalList.Merge(m, src)
+}
+func (m *ProposalList) XXX_Size() int {
+	return m.Size()
+}
+func (m *ProposalList) XXX_DiscardUnknown() {
+	xxx_messageInfo_ProposalList.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ProposalList proto.InternalMessageInfo
+
+func (m *ProposalList) GetProposals() []*Proposal {
+	if m != nil {
+		return m.Proposals
+	}
+	return nil
+}
+
+// IDList is a sorted list of ids, used for the issuer and open-proposal indexes.
+type IDList struct {
+	Ids []string `protobuf:"bytes,1,rep,name=ids,proto3" json:"ids,omitempty"`
+}
+
+func (m *IDList) Reset()         { *m = IDList{} }
+func (m *IDList) String() string { return proto.CompactTextString(m) }
+func (*IDList) ProtoMessage()    {}
+func (*IDList) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4d8c212cef46d33c, []int{7}
+}
+func (m *IDList) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *IDList) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_IDList.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *IDList) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_IDList.Merge(m, src)
+}
+func (m *IDList) XXX_Size() int {
+	return m.Size()
+}
+func (m *IDList) XXX_DiscardUnknown() {
+	xxx_messageInfo_IDList.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_IDList proto.InternalMessageInfo
+
+func (m *IDList) GetIds() []string {
+	if m != nil {
+		return m.Ids
+	}
+	return nil
+}
+
 // Params are the consortium's consensus parameters, fixed in genesis.
 type Params struct {
 	// max_batch_size bounds the number of hashes in one message.
@@ -350,7 +762,7 @@ func (m *Params) Reset()         { *m = Params{} }
 func (m *Params) String() string { return proto.CompactTextString(m) }
 func (*Params) ProtoMessage()    {}
 func (*Params) Descriptor() ([]byte, []int) {
-	return fileDescriptor_4d8c212cef46d33c, []int{3}
+	return fileDescriptor_4d8c212cef46d33c, []int{8}
 }
 func (m *Params) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -413,7 +825,7 @@ func (m *CredentialAnswer) Reset()         { *m = CredentialAnswer{} }
 func (m *CredentialAnswer) String() string { return proto.CompactTextString(m) }
 func (*CredentialAnswer) ProtoMessage()    {}
 func (*CredentialAnswer) Descriptor() ([]byte, []int) {
-	return fileDescriptor_4d8c212cef46d33c, []int{4}
+	return fileDescriptor_4d8c212cef46d33c, []int{9}
 }
 func (m *CredentialAnswer) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -472,7 +884,7 @@ func (m *IssuerList) Reset()         { *m = IssuerList{} }
 func (m *IssuerList) String() string { return proto.CompactTextString(m) }
 func (*IssuerList) ProtoMessage()    {}
 func (*IssuerList) Descriptor() ([]byte, []int) {
-	return fileDescriptor_4d8c212cef46d33c, []int{5}
+	return fileDescriptor_4d8c212cef46d33c, []int{10}
 }
 func (m *IssuerList) XXX_Unmarshal(b []byte) error {
 	return m.Unmarshal(b)
@@ -508,64 +920,141 @@ func (m *IssuerList) GetIssuers() []*Issuer {
 	return nil
 }
 
+// ProposalIDs is the sorted list of open proposal ids.
+type ProposalIDs struct {
+	Ids []uint64 `protobuf:"varint,1,rep,packed,name=ids,proto3" json:"ids,omitempty"`
+}
+
+func (m *ProposalIDs) Reset()         { *m = ProposalIDs{} }
+func (m *ProposalIDs) String() string { return proto.CompactTextString(m) }
+func (*ProposalIDs) ProtoMessage()    {}
+func (*ProposalIDs) Descriptor() ([]byte, []int) {
+	return fileDescriptor_4d8c212cef46d33c, []int{11}
+}
+func (m *ProposalIDs) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *ProposalIDs) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_ProposalIDs.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *ProposalIDs) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_ProposalIDs.Merge(m, src)
+}
+func (m *ProposalIDs) XXX_Size() int {
+	return m.Size()
+}
+func (m *ProposalIDs) XXX_DiscardUnknown() {
+	xxx_messageInfo_ProposalIDs.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_ProposalIDs proto.InternalMessageInfo
+
+func (m *ProposalIDs) GetIds() []uint64 {
+	if m != nil {
+		return m.Ids
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterEnum("credledger.v1.CredentialStatus", CredentialStatus_name, CredentialStatus_value)
 	proto.RegisterEnum("credledger.v1.IssuerStatus", IssuerStatus_name, IssuerStatus_value)
+	proto.RegisterEnum("credledger.v1.ProposalStatus", ProposalStatus_name, ProposalStatus_value)
 	proto.RegisterType((*AnchorRecord)(nil), "credledger.v1.AnchorRecord")
 	proto.RegisterType((*StatusEntry)(nil), "credledger.v1.StatusEntry")
 	proto.RegisterType((*Issuer)(nil), "credledger.v1.Issuer")
+	proto.RegisterType((*PreviousKey)(nil), "credledger.v1.PreviousKey")
+	proto.RegisterType((*Vote)(nil), "credledger.v1.Vote")
+	proto.RegisterType((*Proposal)(nil), "credledger.v1.Proposal")
+	proto.RegisterType((*ProposalList)(nil), "credledger.v1.ProposalList")
+	proto.RegisterType((*IDList)(nil), "credledger.v1.IDList")
 	proto.RegisterType((*Params)(nil), "credledger.v1.Params")
 	proto.RegisterType((*CredentialAnswer)(nil), "credledger.v1.CredentialAnswer")
 	proto.RegisterType((*IssuerList)(nil), "credledger.v1.IssuerList")
+	proto.RegisterType((*ProposalIDs)(nil), "credledger.v1.ProposalIDs")
 }
 
 func init() { proto.RegisterFile("credledger/v1/state.proto", fileDescriptor_4d8c212cef46d33c) }
 
 var fileDescriptor_4d8c212cef46d33c = []byte{
-	// 685 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x84, 0x94, 0x5f, 0x4f, 0x1a, 0x4d,
-	0x14, 0xc6, 0x59, 0x40, 0xd4, 0x23, 0x20, 0xef, 0x44, 0x0d, 0xc6, 0x57, 0xb4, 0xf4, 0x4f, 0xac,
-	0x17, 0x10, 0xb5, 0x49, 0xaf, 0x9a, 0x14, 0x61, 0x9b, 0x6e, 0x6a, 0x91, 0xcc, 0x02, 0x17, 0xbd,
-	0xd9, 0x0c, 0xec, 0x94, 0x9d, 0x0a, 0xb3, 0x64, 0x66, 0xb0, 0xe0, 0x97, 0xa8, 0x77, 0xfd, 0x2c,
-	0xfd, 0x06, 0xbd, 0xf4, 0xb2, 0x97, 0x8d, 0x7e, 0x91, 0x66, 0x67, 0x17, 0x05, 0xb5, 0xe9, 0xdd,
-	0x9c, 0xe7, 0x3c, 0xb3, 0xf3, 0xe4, 0x77, 0x4e, 0x16, 0x36, 0xbb, 0x82, 0xba, 0x7d, 0xea, 0xf6,
-	0xa8, 0x28, 0x9f, 0x1f, 0x94, 0xa5, 0x22, 0x8a, 0x96, 0x86, 0xc2, 0x57, 0x3e, 0xca, 0xdc, 0xb5,
-	0x4a, 0xe7, 0x07, 0x45, 0x06, 0xe9, 0x0a, 0xef, 0x7a, 0xbe, 0xc0, 0xb4, 0xeb, 0x0b, 0x17, 0x6d,
-	0xc1, 0x32, 0x93, 0x72, 0x44, 0x85, 0xc3, 0xdc, 0xbc, 0xb1, 0x6b, 0xec, 0x2d, 0xe3, 0xa5, 0x50,
-	0xb0, 0x5c, 0xb4, 0x01, 0x29, 0x8f, 0xb2, 0x9e, 0xa7, 0xf2, 0xf1, 0x5d, 0x63, 0x2f, 0x81, 0xa3,
-	0x0a, 0x3d, 0x83, 0xac, 0x62, 0x03, 0xea, 0x8c, 0x38, 0x1b, 0x3b, 0x9c, 0x70, 0x3f, 0x9f, 0xd0,
-	0xfd, 0x74, 0xa0, 0xb6, 0x38, 0x1b, 0xd7, 0x09, 0xf7, 0x8b, 0x3f, 0x0c, 0x58, 0xb1, 0x15, 0x51,
-	0x23, 0x69, 0x72, 0x25, 0x26, 0xe8, 0x35, 0xa4, 0xa4, 0x2e, 0xf5, 0x3b, 0xd9, 0xc3, 0x9d, 0xd2,
-	0x5c, 0xb4, 0x52, 0x55, 0x50, 0x97, 0x72, 0xc5, 0x48, 0x3f, 0xbc, 0x85, 0x23, 0xfb, 0x7c, 0xc6,
-	0xf8, 0x5f, 0x33, 0x26, 0xfe, 0x91, 0x31, 0xf9, 0x30, 0x63, 0x70, 0x5b, 0x50, 0x22, 0x7d, 0x9e,
-	0x5f, 0xd0, 0xdf, 0x8d, 0xaa, 0xe2, 0xb7, 0x38, 0xa4, 0x2c, 0xfd, 0x04, 0xca, 0x42, 0xfc, 0x16,
-	0x4d, 0x9c, 0xb9, 0x08, 0x41, 0x92, 0x93, 0x01, 0x8d, 0x82, 0xe8, 0x33, 0x7a, 0x0e, 0x59, 0xc9,
-	0x7a, 0x9c, 0xf1, 0x9e, 0x33, 0x1c, 0x75, 0xce, 0xe8, 0x44, 0x87, 0x49, 0xe3, 0x4c, 0xa4, 0x36,
-	0xb4, 0x88, 0x5e, 0x42, 0xee, 0x9c, 0xf4, 0x99, 0x4b, 0x94, 0x2f, 0xa6, 0xc6, 0xa4, 0x36, 0xae,
-	0xde, 0xea, 0x91, 0x75, 0x0d, 0x16, 0x86, 0xfe, 0x57, 0x2a, 0x74, 0xae, 0x04, 0x0e, 0x0b, 0x74,
-	0x74, 0x8b, 0x30, 0xa5, 0x11, 0x6e, 0xdd, 0x43, 0x18, 0x46, 0xbe, 0x87, 0xef, 0x29, 0x64, 0xbe,
-	0xf8, 0x8c, 0x53, 0xd7, 0x89, 0x40, 0x2d, 0x86, 0x20, 0x42, 0xf1, 0x7d, 0x88, 0x6b, 0x07, 0x56,
-	0xfa, 0xf4, 0xb3, 0x9a, 0x5a, 0x96, 0xb4, 0x05, 0x02, 0x29, 0x34, 0x14, 0x2f, 0x0d, 0x48, 0x35,
-	0x88, 0x20, 0x03, 0x19, 0xa0, 0x1d, 0x90, 0xb1, 0xd3, 0x21, 0xaa, 0xeb, 0x39, 0x92, 0x5d, 0x50,
-	0x4d, 0x27, 0x83, 0xd3, 0x03, 0x32, 0x3e, 0x0e, 0x44, 0x9b, 0x5d, 0x50, 0xb4, 0x0f, 0xff, 0x05,
-	0xae, 0x10, 0xa8, 0xd3, 0xa7, 0xbc, 0xa7, 0x3c, 0x0d, 0x2d, 0x83, 0x57, 0x07, 0x64, 0x8c, 0xb5,
-	0x7e, 0xa2, 0x65, 0xf4, 0x0a, 0x36, 0x86, 0xc2, 0x1f, 0xfa, 0x92, 0xf4, 0x1d, 0x3a, 0x1e, 0x32,
-	0x31, 0x71, 0x3a, 0x7d, 0xbf, 0x7b, 0x26, 0xa3, 0xa1, 0xae, 0x4d, 0xbb, 0xa6, 0x6e, 0x1e, 0xeb,
-	0x5e, 0xb1, 0x0d, 0xb9, 0xbb, 0x9d, 0xa9, 0x70, 0x19, 0x10, 0x42, 0x90, 0xf4, 0x88, 0xf4, 0x74,
-	0xa2, 0x34, 0xd6, 0xe7, 0x60, 0xc8, 0x44, 0xef, 0xbc, 0x7e, 0x3e, 0x8d, 0xa3, 0x2a, 0xd0, 0x23,
-	0x9a, 0xe1, 0xb4, 0xa2, 0xaa, 0xf8, 0x06, 0x20, 0x04, 0x79, 0xc2, 0xa4, 0x42, 0x65, 0x58, 0x0c,
-	0x97, 0x2d, 0xd8, 0xdb, 0xc4, 0xde, 0xca, 0xe1, 0xfa, 0xa3, 0xd0, 0xf1, 0xd4, 0xb5, 0xff, 0xdd,
-	0x98, 0xcd, 0x15, 0x0e, 0x03, 0x3d, 0x81, 0xed, 0x2a, 0x36, 0x6b, 0x66, 0xbd, 0x69, 0x55, 0x4e,
-	0x1c, 0xbb, 0x59, 0x69, 0xb6, 0x6c, 0xa7, 0x55, 0xb7, 0x1b, 0x66, 0xd5, 0x7a, 0x67, 0x99, 0xb5,
-	0x5c, 0x0c, 0x6d, 0xc3, 0xe6, 0x43, 0x0b, 0x36, 0xdb, 0xa7, 0x1f, 0xcc, 0x5a, 0xce, 0x40, 0x3b,
-	0xb0, 0xf5, 0xb0, 0x6d, 0xb7, 0xec, 0x86, 0x59, 0xaf, 0x99, 0xb5, 0x5c, 0x1c, 0xed, 0xc2, 0xff,
-	0x8f, 0xdd, 0xb7, 0xea, 0xc1, 0xd1, 0xac, 0xe5, 0x12, 0xfb, 0x1d, 0x48, 0xcf, 0x6e, 0x48, 0xf0,
-	0xa2, 0x65, 0xdb, 0x2d, 0x13, 0x3f, 0x1e, 0x28, 0x0f, 0x6b, 0xf3, 0xed, 0x4a, 0xb5, 0x69, 0xb5,
-	0xcd, 0x9c, 0x81, 0x36, 0x61, 0x7d, 0xbe, 0x83, 0xcd, 0x8f, 0xa7, 0xed, 0x20, 0xc5, 0xf1, 0xdb,
-	0x9f, 0xd7, 0x05, 0xe3, 0xea, 0xba, 0x60, 0xfc, 0xbe, 0x2e, 0x18, 0x97, 0x37, 0x85, 0xd8, 0xd5,
-	0x4d, 0x21, 0xf6, 0xeb, 0xa6, 0x10, 0xfb, 0xf4, 0xa2, 0xc7, 0x94, 0x37, 0xea, 0x94, 0xba, 0xfe,
-	0xa0, 0x3c, 0xf3, 0xbf, 0x9a, 0x39, 0xaa, 0xc9, 0x90, 0xca, 0x4e, 0x4a, 0xff, 0xb8, 0x8e, 0xfe,
-	0x04, 0x00, 0x00, 0xff, 0xff, 0xa7, 0x52, 0x7b, 0xce, 0xd5, 0x04, 0x00, 0x00,
+	// 1075 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x84, 0x56, 0xdd, 0x6e, 0x1b, 0x45,
+	0x14, 0xf6, 0xda, 0x8e, 0x63, 0x1f, 0xff, 0x74, 0x19, 0xd2, 0xd4, 0x4d, 0x5a, 0xc7, 0x5d, 0x28,
+	0x4a, 0x23, 0x94, 0xa8, 0x29, 0x88, 0x1b, 0x10, 0x38, 0xf1, 0xa2, 0x98, 0x24, 0x8e, 0x35, 0x9b,
+	0x44, 0x88, 0x9b, 0xd5, 0xd8, 0x3b, 0xb5, 0x87, 0xd8, 0xbb, 0xd6, 0xce, 0xda, 0xd8, 0x7d, 0x8a,
+	0xde, 0x21, 0x6e, 0x79, 0x0b, 0xde, 0x80, 0xcb, 0x5e, 0x72, 0x89, 0x92, 0xf7, 0x40, 0x68, 0x7e,
+	0x36, 0xfe, 0x49, 0x02, 0x77, 0x73, 0xce, 0xf9, 0xe6, 0xcc, 0x37, 0xdf, 0x7e, 0x73, 0x6c, 0x78,
+	0xda, 0x09, 0xa9, 0xd7, 0xa7, 0x5e, 0x97, 0x86, 0x7b, 0xe3, 0xd7, 0x7b, 0x3c, 0x22, 0x11, 0xdd,
+	0x1d, 0x86, 0x41, 0x14, 0xa0, 0xe2, 0xac, 0xb4, 0x3b, 0x7e, 0xbd, 0xb1, 0xbe, 0x88, 0x8c, 0x26,
+	0x0a, 0x66, 0x31, 0x28, 0xd4, 0xfc, 0x4e, 0x2f, 0x08, 0x31, 0xed, 0x04, 0xa1, 0x87, 0x36, 0x21,
+	0xc7, 0x38, 0x1f, 0xd1, 0xd0, 0x65, 0x5e, 0xd9, 0xa8, 0x1a, 0xdb, 0x39, 0x9c, 0x55, 0x89, 0x86,
+	0x87, 0xd6, 0x21, 0xd3, 0xa3, 0xac, 0xdb, 0x8b, 0xca, 0xc9, 0xaa, 0xb1, 0x9d, 0xc2, 0x3a, 0x42,
+	0x9f, 0x42, 0x29, 0x62, 0x03, 0xea, 0x8e, 0x7c, 0x36, 0x71, 0x7d, 0xe2, 0x07, 0xe5, 0x94, 0xac,
+	0x17, 0x44, 0xf6, 0xc2, 0x67, 0x93, 0x26, 0xf1, 0x03, 0xeb, 0x0f, 0x03, 0xf2, 0x4e, 0x44, 0xa2,
+	0x11, 0xb7, 0xfd, 0x28, 0x9c, 0xa2, 0xaf, 0x20, 0xc3, 0x65, 0x28, 0xcf, 0x29, 0xed, 0x6f, 0xed,
+	0x2e, 0x50, 0xde, 0x3d, 0x0c, 0xa9, 0x47, 0xfd, 0x88, 0x91, 0xbe, 0xda, 0x85, 0x35, 0x7c, 0x91,
+	0x63, 0xf2, 0x41, 0x8e, 0xa9, 0xff, 0xe1, 0x98, 0xbe, 0xcb, 0x51, 0xec, 0x0e, 0x29, 0xe1, 0x81,
+	0x5f, 0x5e, 0x91, 0x7d, 0x75, 0x64, 0xfd, 0x93, 0x84, 0x4c, 0x43, 0x1e, 0x81, 0x4a, 0x90, 0xbc,
+	0x95, 0x26, 0xc9, 0x3c, 0x84, 0x20, 0xed, 0x93, 0x01, 0xd5, 0x44, 0xe4, 0x1a, 0xbd, 0x84, 0x12,
+	0x67, 0x5d, 0x9f, 0xf9, 0x5d, 0x77, 0x38, 0x6a, 0x5f, 0xd1, 0xa9, 0x24, 0x53, 0xc0, 0x45, 0x9d,
+	0x6d, 0xc9, 0x24, 0x7a, 0x05, 0xe6, 0x98, 0xf4, 0x99, 0x47, 0xa2, 0x20, 0x8c, 0x81, 0x69, 0x09,
+	0x7c, 0x74, 0x9b, 0xd7, 0xd0, 0x35, 0x58, 0x19, 0x06, 0xbf, 0xd0, 0x50, 0xf2, 0x4a, 0x61, 0x15,
+	0xa0, 0x37, 0xb7, 0x12, 0x66, 0xa4, 0x84, 0x9b, 0x4b, 0x12, 0x2a, 0xca, 0x4b, 0xf2, 0x7d, 0x02,
+	0xc5, 0x9f, 0x03, 0xe6, 0x53, 0xcf, 0xd5, 0x42, 0xad, 0x2a, 0x21, 0x54, 0xf2, 0x48, 0xc9, 0xb5,
+	0x05, 0xf9, 0x3e, 0x7d, 0x1b, 0xc5, 0x90, 0xac, 0x84, 0x80, 0x48, 0x69, 0xc0, 0xe7, 0x80, 0xe2,
+	0x2b, 0x5e, 0xd1, 0x69, 0x8c, 0xcb, 0x49, 0x9c, 0xa9, 0x2b, 0xc7, 0x74, 0xaa, 0xd1, 0xdf, 0x42,
+	0x71, 0x18, 0xd2, 0x31, 0x0b, 0x46, 0x5c, 0xc0, 0x79, 0x19, 0xaa, 0xa9, 0xed, 0xfc, 0xfe, 0xc6,
+	0x12, 0xdf, 0x96, 0xc6, 0x1c, 0xd3, 0x29, 0x2e, 0x0c, 0x67, 0x01, 0xb7, 0x18, 0xe4, 0xe7, 0x8a,
+	0xe2, 0x3b, 0x69, 0xbd, 0x0c, 0xa9, 0x97, 0x8e, 0x04, 0xed, 0xb7, 0x61, 0x30, 0x70, 0x17, 0x6c,
+	0x0a, 0x22, 0xa5, 0x89, 0xbc, 0x80, 0xc2, 0xc8, 0x8f, 0x58, 0xdf, 0x5d, 0x30, 0x49, 0x5e, 0xe6,
+	0x14, 0xc4, 0x3a, 0x85, 0xf4, 0x65, 0x10, 0xd1, 0xff, 0x7e, 0x0a, 0x26, 0xa4, 0xa6, 0x94, 0xcb,
+	0x03, 0xb2, 0x58, 0x2c, 0x1f, 0x32, 0x9e, 0xf5, 0x5b, 0x0a, 0xb2, 0xad, 0x30, 0x18, 0x06, 0x9c,
+	0xf4, 0xe7, 0xcc, 0x93, 0x96, 0xe6, 0xd9, 0x80, 0xec, 0x50, 0xd6, 0x68, 0x18, 0x3b, 0x39, 0x8e,
+	0x85, 0x89, 0x3a, 0x21, 0x25, 0xd1, 0xec, 0x43, 0xa9, 0xc6, 0x45, 0x9d, 0xd5, 0x37, 0x7a, 0x09,
+	0x25, 0x3a, 0x19, 0xb2, 0x90, 0xf2, 0x18, 0xa6, 0x8c, 0x5d, 0xd4, 0x59, 0x0d, 0xfb, 0xf2, 0xd6,
+	0x2a, 0x2b, 0xd2, 0x2a, 0xcf, 0xef, 0x48, 0xaf, 0x28, 0x2e, 0x99, 0xe5, 0x25, 0x94, 0x3c, 0xda,
+	0x61, 0xde, 0x8c, 0x44, 0x46, 0x75, 0xd7, 0x59, 0xdd, 0xfd, 0x15, 0xac, 0x8c, 0x83, 0x88, 0xf2,
+	0xf2, 0xaa, 0xfc, 0xae, 0x1f, 0x2f, 0x35, 0x17, 0x7a, 0x62, 0x85, 0x40, 0x07, 0x90, 0x23, 0xde,
+	0x80, 0x71, 0xce, 0x02, 0xbf, 0x0c, 0x55, 0x63, 0x3b, 0xbf, 0x6f, 0x2d, 0xc1, 0x4f, 0x79, 0x57,
+	0xd1, 0xa1, 0xb5, 0x18, 0x79, 0x94, 0xc0, 0xb3, 0x6d, 0xe8, 0x6b, 0x58, 0x0d, 0xe9, 0x20, 0x18,
+	0x93, 0x7e, 0x39, 0x2f, 0x3b, 0x54, 0x1f, 0xec, 0x80, 0x15, 0xee, 0x28, 0x81, 0xe3, 0x2d, 0x07,
+	0x59, 0xc8, 0x90, 0x4e, 0xc4, 0x02, 0xdf, 0xb2, 0xa1, 0x10, 0xdf, 0xfb, 0x84, 0x71, 0x21, 0x52,
+	0x6e, 0xa8, 0x63, 0x31, 0x95, 0xc4, 0x55, 0x9e, 0x3c, 0xa0, 0x13, 0x9e, 0x21, 0xad, 0x0d, 0xc8,
+	0x34, 0xea, 0xb2, 0x81, 0x09, 0x29, 0xe6, 0xa9, 0xad, 0x39, 0x2c, 0x96, 0xd6, 0x7b, 0x03, 0x32,
+	0x2d, 0x12, 0x92, 0x01, 0x17, 0x23, 0x68, 0x40, 0x26, 0x6e, 0x9b, 0x44, 0x9d, 0x9e, 0xcb, 0xd9,
+	0x3b, 0x2a, 0x8d, 0x50, 0xc4, 0x85, 0x01, 0x99, 0x1c, 0x88, 0xa4, 0xc3, 0xde, 0x51, 0xb4, 0x03,
+	0x1f, 0x09, 0x94, 0x1a, 0x3c, 0x6e, 0x9f, 0xfa, 0xdd, 0xa8, 0x27, 0xbd, 0x51, 0xc4, 0x8f, 0x06,
+	0x64, 0x82, 0x65, 0xfe, 0x44, 0xa6, 0xd1, 0x17, 0xb0, 0x1e, 0xb3, 0x70, 0xe5, 0xe7, 0x9e, 0xba,
+	0xed, 0x7e, 0xd0, 0xb9, 0xe2, 0xda, 0x2a, 0x6b, 0x71, 0xd5, 0x96, 0xc5, 0x03, 0x59, 0xb3, 0x2e,
+	0xc1, 0x9c, 0xcd, 0xd6, 0x9a, 0xcf, 0xc5, 0x24, 0x41, 0x90, 0xee, 0x11, 0xde, 0xd3, 0xcf, 0x49,
+	0xae, 0x85, 0xa3, 0x89, 0xfc, 0x6d, 0x90, 0xc7, 0x17, 0xb0, 0x8e, 0x44, 0x5e, 0x5b, 0x49, 0x4d,
+	0x35, 0x1d, 0x59, 0xdf, 0x00, 0xa8, 0x81, 0x23, 0xa5, 0xd8, 0x83, 0x55, 0xf5, 0x5a, 0x62, 0x25,
+	0x1f, 0xdf, 0x3b, 0x9c, 0x70, 0x8c, 0xb2, 0xb6, 0xc4, 0x13, 0x57, 0x74, 0x1b, 0x75, 0x3e, 0x2f,
+	0x65, 0x5a, 0x4a, 0xb9, 0xf3, 0xab, 0x31, 0x4f, 0x5c, 0x19, 0x15, 0xbd, 0x80, 0xe7, 0x87, 0xd8,
+	0xae, 0xdb, 0xcd, 0xf3, 0x46, 0xed, 0xc4, 0x75, 0xce, 0x6b, 0xe7, 0x17, 0x8e, 0x7b, 0xd1, 0x74,
+	0x5a, 0xf6, 0x61, 0xe3, 0xfb, 0x86, 0x5d, 0x37, 0x13, 0xe8, 0x39, 0x3c, 0xbd, 0x0b, 0xc1, 0xf6,
+	0xe5, 0xd9, 0xb1, 0x5d, 0x37, 0x0d, 0xb4, 0x05, 0x9b, 0x77, 0xcb, 0xce, 0x85, 0xd3, 0xb2, 0x9b,
+	0x75, 0xbb, 0x6e, 0x26, 0x51, 0x15, 0x9e, 0xdd, 0xb7, 0xbf, 0xd1, 0x14, 0x4b, 0xbb, 0x6e, 0xa6,
+	0x76, 0xda, 0x50, 0x98, 0x1f, 0xb5, 0xe2, 0xc4, 0x86, 0xe3, 0x5c, 0xd8, 0xf8, 0x7e, 0x42, 0x65,
+	0x58, 0x5b, 0x2c, 0xd7, 0x0e, 0xcf, 0x1b, 0x97, 0xb6, 0x69, 0xa0, 0xa7, 0xf0, 0x78, 0xb1, 0x82,
+	0xed, 0xd3, 0xb3, 0x4b, 0xc1, 0x62, 0xe7, 0x77, 0x03, 0x4a, 0x8b, 0x8f, 0x54, 0x30, 0x6f, 0xe1,
+	0xb3, 0xd6, 0x99, 0xf3, 0xd0, 0xcd, 0xcb, 0xb0, 0xb6, 0x0c, 0x38, 0x6b, 0xd9, 0x4d, 0xd3, 0x40,
+	0x1b, 0xb0, 0xbe, 0x5c, 0x69, 0xd5, 0x1c, 0x47, 0xde, 0xf7, 0x19, 0x94, 0x97, 0x6b, 0xd8, 0xfe,
+	0xc1, 0x3e, 0x94, 0x77, 0x45, 0x9b, 0xf0, 0x64, 0xb9, 0x6a, 0xff, 0xd8, 0x6a, 0x60, 0xbb, 0x6e,
+	0xa6, 0x0f, 0xbe, 0xfb, 0xf3, 0xba, 0x62, 0x7c, 0xb8, 0xae, 0x18, 0x7f, 0x5f, 0x57, 0x8c, 0xf7,
+	0x37, 0x95, 0xc4, 0x87, 0x9b, 0x4a, 0xe2, 0xaf, 0x9b, 0x4a, 0xe2, 0xa7, 0xcf, 0xba, 0x2c, 0xea,
+	0x8d, 0xda, 0xbb, 0x9d, 0x60, 0xb0, 0x37, 0xf7, 0x5f, 0x64, 0x6e, 0x19, 0x4d, 0x87, 0x94, 0xb7,
+	0x33, 0xf2, 0x7f, 0xc9, 0x9b, 0x7f, 0x03, 0x00, 0x00, 0xff, 0xff, 0xa3, 0x34, 0x4f, 0x56, 0xdb,
+	0x08, 0x00, 0x00,
 }
 
 func (m *AnchorRecord) Marshal() (dAtA []byte, err error) {
@@ -680,6 +1169,25 @@ func (m *Issuer) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	_ = i
 	var l int
 	_ = l
+	if len(m.PreviousKeys) > 0 {
+		for iNdEx := len(m.PreviousKeys) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.PreviousKeys[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintState(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x52
+		}
+	}
+	if m.SigningKeyHeight != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.SigningKeyHeight))
+		i--
+		dAtA[i] = 0x48
+	}
 	if m.LeftHeight != 0 {
 		i = encodeVarintState(dAtA, i, uint64(m.LeftHeight))
 		i--
@@ -727,6 +1235,280 @@ func (m *Issuer) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 		i = encodeVarintState(dAtA, i, uint64(len(m.Id)))
 		i--
 		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *PreviousKey) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *PreviousKey) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *PreviousKey) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.UntilHeight != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.UntilHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.FromHeight != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.FromHeight))
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.Pubkey) > 0 {
+		i -= len(m.Pubkey)
+		copy(dAtA[i:], m.Pubkey)
+		i = encodeVarintState(dAtA, i, uint64(len(m.Pubkey)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Vote) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Vote) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Vote) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Height != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.Height))
+		i--
+		dAtA[i] = 0x18
+	}
+	if m.Yes {
+		i--
+		if m.Yes {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x10
+	}
+	if len(m.IssuerId) > 0 {
+		i -= len(m.IssuerId)
+		copy(dAtA[i:], m.IssuerId)
+		i = encodeVarintState(dAtA, i, uint64(len(m.IssuerId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Proposal) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *Proposal) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Proposal) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Action != nil {
+		{
+			size := m.Action.Size()
+			i -= size
+			if _, err := m.Action.MarshalTo(dAtA[i:]); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if len(m.Votes) > 0 {
+		for iNdEx := len(m.Votes) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Votes[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintState(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0x3a
+		}
+	}
+	if m.DecidedHeight != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.DecidedHeight))
+		i--
+		dAtA[i] = 0x30
+	}
+	if m.Status != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.Status))
+		i--
+		dAtA[i] = 0x28
+	}
+	if m.ExpiresHeight != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.ExpiresHeight))
+		i--
+		dAtA[i] = 0x20
+	}
+	if m.CreatedHeight != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.CreatedHeight))
+		i--
+		dAtA[i] = 0x18
+	}
+	if len(m.Proposer) > 0 {
+		i -= len(m.Proposer)
+		copy(dAtA[i:], m.Proposer)
+		i = encodeVarintState(dAtA, i, uint64(len(m.Proposer)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if m.Id != 0 {
+		i = encodeVarintState(dAtA, i, uint64(m.Id))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *Proposal_Admission) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Proposal_Admission) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	if m.Admission != nil {
+		{
+			size, err := m.Admission.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintState(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x52
+	}
+	return len(dAtA) - i, nil
+}
+func (m *Proposal_Removal) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *Proposal_Removal) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	if m.Removal != nil {
+		{
+			size, err := m.Removal.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintState(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x5a
+	}
+	return len(dAtA) - i, nil
+}
+func (m *ProposalList) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ProposalList) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ProposalList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Proposals) > 0 {
+		for iNdEx := len(m.Proposals) - 1; iNdEx >= 0; iNdEx-- {
+			{
+				size, err := m.Proposals[iNdEx].MarshalToSizedBuffer(dAtA[:i])
+				if err != nil {
+					return 0, err
+				}
+				i -= size
+				i = encodeVarintState(dAtA, i, uint64(size))
+			}
+			i--
+			dAtA[i] = 0xa
+		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *IDList) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *IDList) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *IDList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Ids) > 0 {
+		for iNdEx := len(m.Ids) - 1; iNdEx >= 0; iNdEx-- {
+			i -= len(m.Ids[iNdEx])
+			copy(dAtA[i:], m.Ids[iNdEx])
+			i = encodeVarintState(dAtA, i, uint64(len(m.Ids[iNdEx])))
+			i--
+			dAtA[i] = 0xa
+		}
 	}
 	return len(dAtA) - i, nil
 }
@@ -850,6 +1632,47 @@ func (m *IssuerList) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	return len(dAtA) - i, nil
 }
 
+func (m *ProposalIDs) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *ProposalIDs) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *ProposalIDs) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.Ids) > 0 {
+		dAtA4 := make([]byte, len(m.Ids)*10)
+		var j3 int
+		for _, num := range m.Ids {
+			for num >= 1<<7 {
+				dAtA4[j3] = uint8(uint64(num)&0x7f | 0x80)
+				num >>= 7
+				j3++
+			}
+			dAtA4[j3] = uint8(num)
+			j3++
+		}
+		i -= j3
+		copy(dAtA[i:], dAtA4[:j3])
+		i = encodeVarintState(dAtA, i, uint64(j3))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
 func encodeVarintState(dAtA []byte, offset int, v uint64) int {
 	offset -= sovState(v)
 	base := offset
@@ -940,6 +1763,144 @@ func (m *Issuer) Size() (n int) {
 	if m.LeftHeight != 0 {
 		n += 1 + sovState(uint64(m.LeftHeight))
 	}
+	if m.SigningKeyHeight != 0 {
+		n += 1 + sovState(uint64(m.SigningKeyHeight))
+	}
+	if len(m.PreviousKeys) > 0 {
+		for _, e := range m.PreviousKeys {
+			l = e.Size()
+			n += 1 + l + sovState(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *PreviousKey) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.Pubkey)
+	if l > 0 {
+		n += 1 + l + sovState(uint64(l))
+	}
+	if m.FromHeight != 0 {
+		n += 1 + sovState(uint64(m.FromHeight))
+	}
+	if m.UntilHeight != 0 {
+		n += 1 + sovState(uint64(m.UntilHeight))
+	}
+	return n
+}
+
+func (m *Vote) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.IssuerId)
+	if l > 0 {
+		n += 1 + l + sovState(uint64(l))
+	}
+	if m.Yes {
+		n += 2
+	}
+	if m.Height != 0 {
+		n += 1 + sovState(uint64(m.Height))
+	}
+	return n
+}
+
+func (m *Proposal) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Id != 0 {
+		n += 1 + sovState(uint64(m.Id))
+	}
+	l = len(m.Proposer)
+	if l > 0 {
+		n += 1 + l + sovState(uint64(l))
+	}
+	if m.CreatedHeight != 0 {
+		n += 1 + sovState(uint64(m.CreatedHeight))
+	}
+	if m.ExpiresHeight != 0 {
+		n += 1 + sovState(uint64(m.ExpiresHeight))
+	}
+	if m.Status != 0 {
+		n += 1 + sovState(uint64(m.Status))
+	}
+	if m.DecidedHeight != 0 {
+		n += 1 + sovState(uint64(m.DecidedHeight))
+	}
+	if len(m.Votes) > 0 {
+		for _, e := range m.Votes {
+			l = e.Size()
+			n += 1 + l + sovState(uint64(l))
+		}
+	}
+	if m.Action != nil {
+		n += m.Action.Size()
+	}
+	return n
+}
+
+func (m *Proposal_Admission) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Admission != nil {
+		l = m.Admission.Size()
+		n += 1 + l + sovState(uint64(l))
+	}
+	return n
+}
+func (m *Proposal_Removal) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Removal != nil {
+		l = m.Removal.Size()
+		n += 1 + l + sovState(uint64(l))
+	}
+	return n
+}
+func (m *ProposalList) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Proposals) > 0 {
+		for _, e := range m.Proposals {
+			l = e.Size()
+			n += 1 + l + sovState(uint64(l))
+		}
+	}
+	return n
+}
+
+func (m *IDList) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Ids) > 0 {
+		for _, s := range m.Ids {
+			l = len(s)
+			n += 1 + l + sovState(uint64(l))
+		}
+	}
 	return n
 }
 
@@ -993,6 +1954,22 @@ func (m *IssuerList) Size() (n int) {
 			l = e.Size()
 			n += 1 + l + sovState(uint64(l))
 		}
+	}
+	return n
+}
+
+func (m *ProposalIDs) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if len(m.Ids) > 0 {
+		l = 0
+		for _, e := range m.Ids {
+			l += sovState(uint64(e))
+		}
+		n += 1 + sovState(uint64(l)) + l
 	}
 	return n
 }
@@ -1531,6 +2508,749 @@ func (m *Issuer) Unmarshal(dAtA []byte) error {
 					break
 				}
 			}
+		case 9:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SigningKeyHeight", wireType)
+			}
+			m.SigningKeyHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.SigningKeyHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field PreviousKeys", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.PreviousKeys = append(m.PreviousKeys, &PreviousKey{})
+			if err := m.PreviousKeys[len(m.PreviousKeys)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipState(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthState
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *PreviousKey) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowState
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: PreviousKey: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: PreviousKey: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Pubkey", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Pubkey = append(m.Pubkey[:0], dAtA[iNdEx:postIndex]...)
+			if m.Pubkey == nil {
+				m.Pubkey = []byte{}
+			}
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field FromHeight", wireType)
+			}
+			m.FromHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.FromHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field UntilHeight", wireType)
+			}
+			m.UntilHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.UntilHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipState(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthState
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Vote) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowState
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Vote: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Vote: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IssuerId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.IssuerId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Yes", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Yes = bool(v != 0)
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Height", wireType)
+			}
+			m.Height = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Height |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipState(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthState
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *Proposal) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowState
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: Proposal: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: Proposal: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Id", wireType)
+			}
+			m.Id = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Id |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Proposer", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Proposer = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field CreatedHeight", wireType)
+			}
+			m.CreatedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.CreatedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 4:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ExpiresHeight", wireType)
+			}
+			m.ExpiresHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ExpiresHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Status", wireType)
+			}
+			m.Status = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Status |= ProposalStatus(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 6:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field DecidedHeight", wireType)
+			}
+			m.DecidedHeight = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.DecidedHeight |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 7:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Votes", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Votes = append(m.Votes, &Vote{})
+			if err := m.Votes[len(m.Votes)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		case 10:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Admission", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			v := &MsgProposeAdmission{}
+			if err := v.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			m.Action = &Proposal_Admission{v}
+			iNdEx = postIndex
+		case 11:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Removal", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			v := &MsgProposeRemoval{}
+			if err := v.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			m.Action = &Proposal_Removal{v}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipState(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthState
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ProposalList) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowState
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ProposalList: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ProposalList: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Proposals", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Proposals = append(m.Proposals, &Proposal{})
+			if err := m.Proposals[len(m.Proposals)-1].Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipState(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthState
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *IDList) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowState
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: IDList: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: IDList: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Ids", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowState
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthState
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthState
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Ids = append(m.Ids, string(dAtA[iNdEx:postIndex]))
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipState(dAtA[iNdEx:])
@@ -1874,6 +3594,132 @@ func (m *IssuerList) Unmarshal(dAtA []byte) error {
 				return err
 			}
 			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipState(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthState
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *ProposalIDs) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowState
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: ProposalIDs: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: ProposalIDs: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType == 0 {
+				var v uint64
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowState
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					v |= uint64(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				m.Ids = append(m.Ids, v)
+			} else if wireType == 2 {
+				var packedLen int
+				for shift := uint(0); ; shift += 7 {
+					if shift >= 64 {
+						return ErrIntOverflowState
+					}
+					if iNdEx >= l {
+						return io.ErrUnexpectedEOF
+					}
+					b := dAtA[iNdEx]
+					iNdEx++
+					packedLen |= int(b&0x7F) << shift
+					if b < 0x80 {
+						break
+					}
+				}
+				if packedLen < 0 {
+					return ErrInvalidLengthState
+				}
+				postIndex := iNdEx + packedLen
+				if postIndex < 0 {
+					return ErrInvalidLengthState
+				}
+				if postIndex > l {
+					return io.ErrUnexpectedEOF
+				}
+				var elementCount int
+				var count int
+				for _, integer := range dAtA[iNdEx:postIndex] {
+					if integer < 128 {
+						count++
+					}
+				}
+				elementCount = count
+				if elementCount != 0 && len(m.Ids) == 0 {
+					m.Ids = make([]uint64, 0, elementCount)
+				}
+				for iNdEx < postIndex {
+					var v uint64
+					for shift := uint(0); ; shift += 7 {
+						if shift >= 64 {
+							return ErrIntOverflowState
+						}
+						if iNdEx >= l {
+							return io.ErrUnexpectedEOF
+						}
+						b := dAtA[iNdEx]
+						iNdEx++
+						v |= uint64(b&0x7F) << shift
+						if b < 0x80 {
+							break
+						}
+					}
+					m.Ids = append(m.Ids, v)
+				}
+			} else {
+				return fmt.Errorf("proto: wrong wireType = %d for field Ids", wireType)
+			}
 		default:
 			iNdEx = preIndex
 			skippy, err := skipState(dAtA[iNdEx:])

@@ -125,6 +125,14 @@ func (b *TxBody) Action() string {
 		return ActionSuspend
 	case *TxBody_Reinstate:
 		return ActionReinstate
+	case *TxBody_ProposeAdmission:
+		return ActionProposeAdmission
+	case *TxBody_ProposeRemoval:
+		return ActionProposeRemoval
+	case *TxBody_Vote:
+		return ActionVote
+	case *TxBody_RotateKey:
+		return ActionRotateKey
 	}
 	return ""
 }
@@ -136,8 +144,17 @@ func (b *TxBody) ValidateBasic(p Params) error {
 	if err := ValidateIssuerID(b.IssuerId); err != nil {
 		return err
 	}
-	if b.Msg == nil {
+	switch m := b.Msg.(type) {
+	case nil:
 		return Errorf(CodeMissingMessage, "tx body carries no message")
+	case *TxBody_ProposeAdmission:
+		return m.ProposeAdmission.ValidateBasic()
+	case *TxBody_ProposeRemoval:
+		return ValidateIssuerID(m.ProposeRemoval.GetIssuerId())
+	case *TxBody_Vote:
+		return nil
+	case *TxBody_RotateKey:
+		return validateKey("new signing key", m.RotateKey.GetNewSigningPubkey())
 	}
 	hashes := b.Hashes()
 	if len(hashes) == 0 {
@@ -183,6 +200,11 @@ const (
 	ActionRevoke    = "revoke"
 	ActionSuspend   = "suspend"
 	ActionReinstate = "reinstate"
+
+	ActionProposeAdmission = "propose_admission"
+	ActionProposeRemoval   = "propose_removal"
+	ActionVote             = "vote"
+	ActionRotateKey        = "rotate_key"
 )
 
 // NewTxBody returns a body carrying one message of the named action

@@ -89,10 +89,15 @@ type TxBody struct {
 	// sequence must equal the issuer's next sequence number (0 for its first tx).
 	Sequence uint64 `protobuf:"varint,3,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// Types that are valid to be assigned to Msg:
+	//
 	//	*TxBody_Anchor
 	//	*TxBody_Revoke
 	//	*TxBody_Suspend
 	//	*TxBody_Reinstate
+	//	*TxBody_ProposeAdmission
+	//	*TxBody_ProposeRemoval
+	//	*TxBody_Vote
+	//	*TxBody_RotateKey
 	Msg isTxBody_Msg `protobuf_oneof:"msg"`
 }
 
@@ -147,11 +152,27 @@ type TxBody_Suspend struct {
 type TxBody_Reinstate struct {
 	Reinstate *MsgSetStatus `protobuf:"bytes,13,opt,name=reinstate,proto3,oneof" json:"reinstate,omitempty"`
 }
+type TxBody_ProposeAdmission struct {
+	ProposeAdmission *MsgProposeAdmission `protobuf:"bytes,14,opt,name=propose_admission,json=proposeAdmission,proto3,oneof" json:"propose_admission,omitempty"`
+}
+type TxBody_ProposeRemoval struct {
+	ProposeRemoval *MsgProposeRemoval `protobuf:"bytes,15,opt,name=propose_removal,json=proposeRemoval,proto3,oneof" json:"propose_removal,omitempty"`
+}
+type TxBody_Vote struct {
+	Vote *MsgVote `protobuf:"bytes,16,opt,name=vote,proto3,oneof" json:"vote,omitempty"`
+}
+type TxBody_RotateKey struct {
+	RotateKey *MsgRotateKey `protobuf:"bytes,17,opt,name=rotate_key,json=rotateKey,proto3,oneof" json:"rotate_key,omitempty"`
+}
 
-func (*TxBody_Anchor) isTxBody_Msg()    {}
-func (*TxBody_Revoke) isTxBody_Msg()    {}
-func (*TxBody_Suspend) isTxBody_Msg()   {}
-func (*TxBody_Reinstate) isTxBody_Msg() {}
+func (*TxBody_Anchor) isTxBody_Msg()           {}
+func (*TxBody_Revoke) isTxBody_Msg()           {}
+func (*TxBody_Suspend) isTxBody_Msg()          {}
+func (*TxBody_Reinstate) isTxBody_Msg()        {}
+func (*TxBody_ProposeAdmission) isTxBody_Msg() {}
+func (*TxBody_ProposeRemoval) isTxBody_Msg()   {}
+func (*TxBody_Vote) isTxBody_Msg()             {}
+func (*TxBody_RotateKey) isTxBody_Msg()        {}
 
 func (m *TxBody) GetMsg() isTxBody_Msg {
 	if m != nil {
@@ -209,6 +230,34 @@ func (m *TxBody) GetReinstate() *MsgSetStatus {
 	return nil
 }
 
+func (m *TxBody) GetProposeAdmission() *MsgProposeAdmission {
+	if x, ok := m.GetMsg().(*TxBody_ProposeAdmission); ok {
+		return x.ProposeAdmission
+	}
+	return nil
+}
+
+func (m *TxBody) GetProposeRemoval() *MsgProposeRemoval {
+	if x, ok := m.GetMsg().(*TxBody_ProposeRemoval); ok {
+		return x.ProposeRemoval
+	}
+	return nil
+}
+
+func (m *TxBody) GetVote() *MsgVote {
+	if x, ok := m.GetMsg().(*TxBody_Vote); ok {
+		return x.Vote
+	}
+	return nil
+}
+
+func (m *TxBody) GetRotateKey() *MsgRotateKey {
+	if x, ok := m.GetMsg().(*TxBody_RotateKey); ok {
+		return x.RotateKey
+	}
+	return nil
+}
+
 // XXX_OneofWrappers is for the internal use of the proto package.
 func (*TxBody) XXX_OneofWrappers() []interface{} {
 	return []interface{}{
@@ -216,6 +265,10 @@ func (*TxBody) XXX_OneofWrappers() []interface{} {
 		(*TxBody_Revoke)(nil),
 		(*TxBody_Suspend)(nil),
 		(*TxBody_Reinstate)(nil),
+		(*TxBody_ProposeAdmission)(nil),
+		(*TxBody_ProposeRemoval)(nil),
+		(*TxBody_Vote)(nil),
+		(*TxBody_RotateKey)(nil),
 	}
 }
 
@@ -321,40 +374,284 @@ func (m *MsgSetStatus) GetReason() string {
 	return ""
 }
 
+// MsgProposeAdmission proposes to admit a new issuer, which also becomes a
+// validator with the given power. The proposal counts as the proposer's yes.
+type MsgProposeAdmission struct {
+	IssuerId string `protobuf:"bytes,1,opt,name=issuer_id,json=issuerId,proto3" json:"issuer_id,omitempty"`
+	Name     string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// signing_pubkey is the new issuer's 32-byte ed25519 tx signing key.
+	SigningPubkey []byte `protobuf:"bytes,3,opt,name=signing_pubkey,json=signingPubkey,proto3" json:"signing_pubkey,omitempty"`
+	// validator_pubkey is the new validator's 32-byte ed25519 consensus key.
+	ValidatorPubkey []byte `protobuf:"bytes,4,opt,name=validator_pubkey,json=validatorPubkey,proto3" json:"validator_pubkey,omitempty"`
+	Power           int64  `protobuf:"varint,5,opt,name=power,proto3" json:"power,omitempty"`
+}
+
+func (m *MsgProposeAdmission) Reset()         { *m = MsgProposeAdmission{} }
+func (m *MsgProposeAdmission) String() string { return proto.CompactTextString(m) }
+func (*MsgProposeAdmission) ProtoMessage()    {}
+func (*MsgProposeAdmission) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a25e3f2d81d817a9, []int{4}
+}
+func (m *MsgProposeAdmission) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgProposeAdmission) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgProposeAdmission.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgProposeAdmission) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgProposeAdmission.Merge(m, src)
+}
+func (m *MsgProposeAdmission) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgProposeAdmission) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgProposeAdmission.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgProposeAdmission proto.InternalMessageInfo
+
+func (m *MsgProposeAdmission) GetIssuerId() string {
+	if m != nil {
+		return m.IssuerId
+	}
+	return ""
+}
+
+func (m *MsgProposeAdmission) GetName() string {
+	if m != nil {
+		return m.Name
+	}
+	return ""
+}
+
+func (m *MsgProposeAdmission) GetSigningPubkey() []byte {
+	if m != nil {
+		return m.SigningPubkey
+	}
+	return nil
+}
+
+func (m *MsgProposeAdmission) GetValidatorPubkey() []byte {
+	if m != nil {
+		return m.ValidatorPubkey
+	}
+	return nil
+}
+
+func (m *MsgProposeAdmission) GetPower() int64 {
+	if m != nil {
+		return m.Power
+	}
+	return 0
+}
+
+// MsgProposeRemoval proposes to remove an issuer (and its validator).
+type MsgProposeRemoval struct {
+	IssuerId string `protobuf:"bytes,1,opt,name=issuer_id,json=issuerId,proto3" json:"issuer_id,omitempty"`
+}
+
+func (m *MsgProposeRemoval) Reset()         { *m = MsgProposeRemoval{} }
+func (m *MsgProposeRemoval) String() string { return proto.CompactTextString(m) }
+func (*MsgProposeRemoval) ProtoMessage()    {}
+func (*MsgProposeRemoval) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a25e3f2d81d817a9, []int{5}
+}
+func (m *MsgProposeRemoval) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgProposeRemoval) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgProposeRemoval.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgProposeRemoval) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgProposeRemoval.Merge(m, src)
+}
+func (m *MsgProposeRemoval) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgProposeRemoval) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgProposeRemoval.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgProposeRemoval proto.InternalMessageInfo
+
+func (m *MsgProposeRemoval) GetIssuerId() string {
+	if m != nil {
+		return m.IssuerId
+	}
+	return ""
+}
+
+// MsgVote votes on an open proposal.
+type MsgVote struct {
+	ProposalId uint64 `protobuf:"varint,1,opt,name=proposal_id,json=proposalId,proto3" json:"proposal_id,omitempty"`
+	Yes        bool   `protobuf:"varint,2,opt,name=yes,proto3" json:"yes,omitempty"`
+}
+
+func (m *MsgVote) Reset()         { *m = MsgVote{} }
+func (m *MsgVote) String() string { return proto.CompactTextString(m) }
+func (*MsgVote) ProtoMessage()    {}
+func (*MsgVote) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a25e3f2d81d817a9, []int{6}
+}
+func (m *MsgVote) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgVote) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgVote.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgVote) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgVote.Merge(m, src)
+}
+func (m *MsgVote) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgVote) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgVote.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgVote proto.InternalMessageInfo
+
+func (m *MsgVote) GetProposalId() uint64 {
+	if m != nil {
+		return m.ProposalId
+	}
+	return 0
+}
+
+func (m *MsgVote) GetYes() bool {
+	if m != nil {
+		return m.Yes
+	}
+	return false
+}
+
+// MsgRotateKey replaces the signer's tx signing key; it is signed with the
+// current key, and later txs must be signed with the new one.
+type MsgRotateKey struct {
+	NewSigningPubkey []byte `protobuf:"bytes,1,opt,name=new_signing_pubkey,json=newSigningPubkey,proto3" json:"new_signing_pubkey,omitempty"`
+}
+
+func (m *MsgRotateKey) Reset()         { *m = MsgRotateKey{} }
+func (m *MsgRotateKey) String() string { return proto.CompactTextString(m) }
+func (*MsgRotateKey) ProtoMessage()    {}
+func (*MsgRotateKey) Descriptor() ([]byte, []int) {
+	return fileDescriptor_a25e3f2d81d817a9, []int{7}
+}
+func (m *MsgRotateKey) XXX_Unmarshal(b []byte) error {
+	return m.Unmarshal(b)
+}
+func (m *MsgRotateKey) XXX_Marshal(b []byte, deterministic bool) ([]byte, error) {
+	if deterministic {
+		return xxx_messageInfo_MsgRotateKey.Marshal(b, m, deterministic)
+	} else {
+		b = b[:cap(b)]
+		n, err := m.MarshalToSizedBuffer(b)
+		if err != nil {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+}
+func (m *MsgRotateKey) XXX_Merge(src proto.Message) {
+	xxx_messageInfo_MsgRotateKey.Merge(m, src)
+}
+func (m *MsgRotateKey) XXX_Size() int {
+	return m.Size()
+}
+func (m *MsgRotateKey) XXX_DiscardUnknown() {
+	xxx_messageInfo_MsgRotateKey.DiscardUnknown(m)
+}
+
+var xxx_messageInfo_MsgRotateKey proto.InternalMessageInfo
+
+func (m *MsgRotateKey) GetNewSigningPubkey() []byte {
+	if m != nil {
+		return m.NewSigningPubkey
+	}
+	return nil
+}
+
 func init() {
 	proto.RegisterType((*Tx)(nil), "credledger.v1.Tx")
 	proto.RegisterType((*TxBody)(nil), "credledger.v1.TxBody")
 	proto.RegisterType((*MsgAnchor)(nil), "credledger.v1.MsgAnchor")
 	proto.RegisterType((*MsgSetStatus)(nil), "credledger.v1.MsgSetStatus")
+	proto.RegisterType((*MsgProposeAdmission)(nil), "credledger.v1.MsgProposeAdmission")
+	proto.RegisterType((*MsgProposeRemoval)(nil), "credledger.v1.MsgProposeRemoval")
+	proto.RegisterType((*MsgVote)(nil), "credledger.v1.MsgVote")
+	proto.RegisterType((*MsgRotateKey)(nil), "credledger.v1.MsgRotateKey")
 }
 
 func init() { proto.RegisterFile("credledger/v1/tx.proto", fileDescriptor_a25e3f2d81d817a9) }
 
 var fileDescriptor_a25e3f2d81d817a9 = []byte{
-	// 364 bytes of a gzipped FileDescriptorProto
-	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x92, 0xb1, 0x6f, 0xda, 0x40,
-	0x14, 0xc6, 0x7d, 0x86, 0x1a, 0xfc, 0x30, 0xcb, 0x0d, 0xe8, 0x5a, 0x2a, 0xcb, 0x72, 0xa5, 0xca,
-	0x93, 0x11, 0x54, 0x6d, 0x87, 0x4a, 0x55, 0xcb, 0x54, 0x86, 0x2e, 0x86, 0xa9, 0x4b, 0x65, 0xec,
-	0x27, 0xdb, 0x4a, 0xb0, 0xc9, 0xdd, 0x19, 0xc1, 0x7f, 0x91, 0x3f, 0x2a, 0x43, 0x46, 0xc6, 0x8c,
-	0x11, 0xfc, 0x23, 0x91, 0x0f, 0x07, 0x88, 0xa2, 0x48, 0x6c, 0xef, 0xfb, 0xbe, 0xdf, 0xf7, 0x64,
-	0x9f, 0x1e, 0xf4, 0x22, 0x8e, 0xf1, 0x35, 0xc6, 0x09, 0xf2, 0xc1, 0x6a, 0x38, 0x90, 0x6b, 0x7f,
-	0xc9, 0x0b, 0x59, 0xd0, 0xee, 0xc9, 0xf7, 0x57, 0x43, 0xf7, 0x1b, 0xe8, 0xb3, 0x35, 0xa5, 0xd0,
-	0x9c, 0x17, 0xf1, 0x86, 0x11, 0x87, 0x78, 0x56, 0xa0, 0x66, 0xfa, 0x11, 0x4c, 0x91, 0x25, 0x79,
-	0x28, 0x4b, 0x8e, 0x4c, 0x57, 0xc1, 0xc9, 0x70, 0xef, 0x74, 0x30, 0x66, 0xeb, 0x71, 0x05, 0xbe,
-	0x87, 0x76, 0x94, 0x86, 0x59, 0xfe, 0x3f, 0x8b, 0xd5, 0x02, 0x33, 0x68, 0x29, 0x3d, 0x89, 0x69,
-	0x1f, 0xcc, 0x4c, 0x88, 0x12, 0x79, 0x95, 0xe9, 0x2a, 0x6b, 0x1f, 0x8c, 0x49, 0x4c, 0x3f, 0x40,
-	0x5b, 0xe0, 0x4d, 0x89, 0x79, 0x84, 0xac, 0xe1, 0x10, 0xaf, 0x19, 0x1c, 0x35, 0x1d, 0x81, 0x11,
-	0xe6, 0x51, 0x5a, 0x70, 0x06, 0x0e, 0xf1, 0x3a, 0x23, 0xe6, 0xbf, 0xf8, 0x6c, 0xff, 0xaf, 0x48,
-	0x7e, 0xab, 0xfc, 0x8f, 0x16, 0xd4, 0x24, 0xfd, 0x0a, 0x06, 0xc7, 0x55, 0x71, 0x85, 0xac, 0xa3,
-	0x3a, 0xfd, 0xd7, 0x9d, 0x29, 0xca, 0xa9, 0x0c, 0x65, 0x29, 0xaa, 0xda, 0x01, 0xa6, 0xdf, 0xa1,
-	0x25, 0x4a, 0xb1, 0xc4, 0x3c, 0x66, 0xd6, 0x25, 0xbd, 0x67, 0x9a, 0xfe, 0x00, 0x93, 0x63, 0x96,
-	0x0b, 0x19, 0x4a, 0x64, 0xdd, 0x4b, 0xaa, 0x27, 0x7e, 0xfc, 0x0e, 0x1a, 0x0b, 0x91, 0xb8, 0x9f,
-	0xc0, 0x3c, 0xfe, 0x0a, 0xed, 0x81, 0x91, 0x86, 0x22, 0x45, 0xc1, 0x88, 0xd3, 0xf0, 0xac, 0xa0,
-	0x56, 0xee, 0x4f, 0xb0, 0xce, 0x17, 0xbd, 0xc5, 0x55, 0x3e, 0xc7, 0x50, 0x14, 0x79, 0xfd, 0xd4,
-	0xb5, 0x1a, 0xff, 0xba, 0xdf, 0xd9, 0x64, 0xbb, 0xb3, 0xc9, 0xe3, 0xce, 0x26, 0xb7, 0x7b, 0x5b,
-	0xdb, 0xee, 0x6d, 0xed, 0x61, 0x6f, 0x6b, 0xff, 0x3e, 0x27, 0x99, 0x4c, 0xcb, 0xb9, 0x1f, 0x15,
-	0x8b, 0xc1, 0xd9, 0xbd, 0x9c, 0x8d, 0x72, 0xb3, 0x44, 0x31, 0x37, 0xd4, 0xed, 0x7c, 0x79, 0x0a,
-	0x00, 0x00, 0xff, 0xff, 0xbe, 0xc4, 0xa1, 0x98, 0x55, 0x02, 0x00, 0x00,
+	// 609 bytes of a gzipped FileDescriptorProto
+	0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0xff, 0x8c, 0x94, 0xc1, 0x4e, 0xdb, 0x4c,
+	0x10, 0xc7, 0x6d, 0x62, 0x42, 0x32, 0x04, 0x08, 0xfb, 0x7d, 0x42, 0xdb, 0x52, 0xa5, 0x91, 0xab,
+	0x56, 0xa9, 0x84, 0x42, 0xa1, 0x6a, 0x7b, 0x28, 0xaa, 0x0a, 0xa7, 0x20, 0x54, 0x89, 0x2e, 0xa8,
+	0x87, 0x5e, 0xa2, 0x4d, 0x3c, 0x4a, 0x2c, 0x92, 0x5d, 0x77, 0x77, 0x6d, 0xc8, 0x5b, 0xf4, 0x49,
+	0xfa, 0x1c, 0x3d, 0x72, 0xec, 0xb1, 0x82, 0x17, 0xa9, 0xbc, 0xb6, 0x43, 0x20, 0xa5, 0xe2, 0xb6,
+	0xf3, 0x9f, 0xdf, 0xfc, 0xe5, 0x99, 0x59, 0x2f, 0x6c, 0xf4, 0x15, 0x06, 0x23, 0x0c, 0x06, 0xa8,
+	0xb6, 0x93, 0x9d, 0x6d, 0x73, 0xd1, 0x8e, 0x94, 0x34, 0x92, 0xac, 0xdc, 0xe8, 0xed, 0x64, 0xc7,
+	0x7f, 0x0b, 0x0b, 0xa7, 0x17, 0x84, 0x80, 0xd7, 0x93, 0xc1, 0x84, 0xba, 0x4d, 0xb7, 0x55, 0x63,
+	0xf6, 0x4c, 0x9e, 0x40, 0x55, 0x87, 0x03, 0xc1, 0x4d, 0xac, 0x90, 0x2e, 0xd8, 0xc4, 0x8d, 0xe0,
+	0x5f, 0x7a, 0x50, 0x3e, 0xbd, 0x38, 0x48, 0xc1, 0x47, 0x50, 0xe9, 0x0f, 0x79, 0x28, 0xba, 0x61,
+	0x60, 0x0d, 0xaa, 0x6c, 0xc9, 0xc6, 0x87, 0x01, 0xd9, 0x84, 0x6a, 0xa8, 0x75, 0x8c, 0x2a, 0xcd,
+	0x2d, 0xd8, 0x5c, 0x25, 0x13, 0x0e, 0x03, 0xf2, 0x18, 0x2a, 0x1a, 0xbf, 0xc5, 0x28, 0xfa, 0x48,
+	0x4b, 0x4d, 0xb7, 0xe5, 0xb1, 0x69, 0x4c, 0x76, 0xa1, 0xcc, 0x45, 0x7f, 0x28, 0x15, 0x85, 0xa6,
+	0xdb, 0x5a, 0xde, 0xa5, 0xed, 0x5b, 0x9f, 0xdd, 0xfe, 0xa4, 0x07, 0xfb, 0x36, 0xdf, 0x71, 0x58,
+	0x4e, 0x92, 0x37, 0x50, 0x56, 0x98, 0xc8, 0x33, 0xa4, 0xcb, 0xb6, 0x66, 0x73, 0xbe, 0xe6, 0x04,
+	0xcd, 0x89, 0xe1, 0x26, 0xd6, 0x69, 0x59, 0x06, 0x93, 0x77, 0xb0, 0xa4, 0x63, 0x1d, 0xa1, 0x08,
+	0x68, 0xed, 0x21, 0x75, 0x05, 0x4d, 0xde, 0x43, 0x55, 0x61, 0x28, 0xb4, 0xe1, 0x06, 0xe9, 0xca,
+	0x43, 0x4a, 0x6f, 0x78, 0xf2, 0x19, 0xd6, 0x23, 0x25, 0x23, 0xa9, 0xb1, 0xcb, 0x83, 0x71, 0xa8,
+	0x75, 0x28, 0x05, 0x5d, 0xb5, 0x26, 0xfe, 0xbc, 0xc9, 0x71, 0x86, 0xee, 0x17, 0x64, 0xc7, 0x61,
+	0xf5, 0xe8, 0x8e, 0x46, 0x8e, 0x60, 0xad, 0xb0, 0x54, 0x38, 0x96, 0x09, 0x1f, 0xd1, 0x35, 0x6b,
+	0xd8, 0xbc, 0xd7, 0x90, 0x65, 0x5c, 0xc7, 0x61, 0xab, 0xd1, 0x2d, 0x85, 0x6c, 0x81, 0x97, 0x48,
+	0x83, 0xb4, 0x6e, 0x1d, 0x36, 0xe6, 0x1d, 0xbe, 0x48, 0x83, 0x1d, 0x87, 0x59, 0x8a, 0xec, 0x01,
+	0x28, 0x99, 0xf6, 0xd5, 0x3d, 0xc3, 0x09, 0x5d, 0xbf, 0x6f, 0x16, 0xcc, 0x32, 0x47, 0x38, 0xb1,
+	0xb3, 0x28, 0x82, 0x83, 0x45, 0x28, 0x8d, 0xf5, 0xc0, 0x7f, 0x06, 0xd5, 0xe9, 0x5a, 0xc9, 0x06,
+	0x94, 0x87, 0x5c, 0x0f, 0x51, 0x53, 0xb7, 0x59, 0x6a, 0xd5, 0x58, 0x1e, 0xf9, 0x1f, 0xa0, 0x36,
+	0x3b, 0xd4, 0xfb, 0xb8, 0x54, 0x57, 0xc8, 0xb5, 0x14, 0xf9, 0xb5, 0xcb, 0x23, 0xff, 0x87, 0x0b,
+	0xff, 0xfd, 0x65, 0xa0, 0xb7, 0x6f, 0xaa, 0x7b, 0xe7, 0xa6, 0x12, 0xf0, 0x04, 0x1f, 0x63, 0x6e,
+	0x65, 0xcf, 0xe4, 0x39, 0xac, 0xa6, 0x7f, 0x43, 0x28, 0x06, 0xdd, 0x28, 0xee, 0xa5, 0x6d, 0x97,
+	0xec, 0x3f, 0xb2, 0x92, 0xab, 0xc7, 0x56, 0x24, 0x2f, 0xa1, 0x9e, 0xf0, 0x51, 0x18, 0x70, 0x23,
+	0x55, 0x01, 0x7a, 0x16, 0x5c, 0x9b, 0xea, 0x39, 0xfa, 0x3f, 0x2c, 0x46, 0xf2, 0x1c, 0x15, 0x5d,
+	0x6c, 0xba, 0xad, 0x12, 0xcb, 0x02, 0xff, 0x15, 0xac, 0xcf, 0xed, 0xeb, 0x9f, 0x5f, 0xeb, 0xef,
+	0xc1, 0x52, 0xbe, 0x1f, 0xf2, 0x14, 0x96, 0xb3, 0xbd, 0xf2, 0x51, 0x41, 0x7a, 0x0c, 0x0a, 0xe9,
+	0x30, 0x20, 0x75, 0x28, 0x4d, 0x50, 0xdb, 0xc6, 0x2a, 0x2c, 0x3d, 0xfa, 0x7b, 0x76, 0xc0, 0xd3,
+	0x4d, 0x91, 0x2d, 0x20, 0x02, 0xcf, 0xbb, 0x77, 0x7a, 0xcd, 0x1e, 0x8a, 0xba, 0xc0, 0xf3, 0x93,
+	0xd9, 0x76, 0x0f, 0x3e, 0xfe, 0xbc, 0x6a, 0xb8, 0x97, 0x57, 0x0d, 0xf7, 0xf7, 0x55, 0xc3, 0xfd,
+	0x7e, 0xdd, 0x70, 0x2e, 0xaf, 0x1b, 0xce, 0xaf, 0xeb, 0x86, 0xf3, 0xf5, 0xc5, 0x20, 0x34, 0xc3,
+	0xb8, 0xd7, 0xee, 0xcb, 0xf1, 0xf6, 0xcc, 0xd3, 0x34, 0x73, 0x34, 0x93, 0x08, 0x75, 0xaf, 0x6c,
+	0x9f, 0xa9, 0xd7, 0x7f, 0x02, 0x00, 0x00, 0xff, 0xff, 0xfd, 0xdd, 0x39, 0x34, 0xc0, 0x04, 0x00,
+	0x00,
 }
 
 func (m *Tx) Marshal() (dAtA []byte, err error) {
@@ -529,6 +826,94 @@ func (m *TxBody_Reinstate) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 	}
 	return len(dAtA) - i, nil
 }
+func (m *TxBody_ProposeAdmission) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TxBody_ProposeAdmission) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	if m.ProposeAdmission != nil {
+		{
+			size, err := m.ProposeAdmission.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintTx(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x72
+	}
+	return len(dAtA) - i, nil
+}
+func (m *TxBody_ProposeRemoval) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TxBody_ProposeRemoval) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	if m.ProposeRemoval != nil {
+		{
+			size, err := m.ProposeRemoval.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintTx(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x7a
+	}
+	return len(dAtA) - i, nil
+}
+func (m *TxBody_Vote) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TxBody_Vote) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	if m.Vote != nil {
+		{
+			size, err := m.Vote.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintTx(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x82
+	}
+	return len(dAtA) - i, nil
+}
+func (m *TxBody_RotateKey) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *TxBody_RotateKey) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	if m.RotateKey != nil {
+		{
+			size, err := m.RotateKey.MarshalToSizedBuffer(dAtA[:i])
+			if err != nil {
+				return 0, err
+			}
+			i -= size
+			i = encodeVarintTx(dAtA, i, uint64(size))
+		}
+		i--
+		dAtA[i] = 0x1
+		i--
+		dAtA[i] = 0x8a
+	}
+	return len(dAtA) - i, nil
+}
 func (m *MsgAnchor) Marshal() (dAtA []byte, err error) {
 	size := m.Size()
 	dAtA = make([]byte, size)
@@ -596,6 +981,160 @@ func (m *MsgSetStatus) MarshalToSizedBuffer(dAtA []byte) (int, error) {
 			i--
 			dAtA[i] = 0xa
 		}
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgProposeAdmission) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgProposeAdmission) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgProposeAdmission) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Power != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.Power))
+		i--
+		dAtA[i] = 0x28
+	}
+	if len(m.ValidatorPubkey) > 0 {
+		i -= len(m.ValidatorPubkey)
+		copy(dAtA[i:], m.ValidatorPubkey)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.ValidatorPubkey)))
+		i--
+		dAtA[i] = 0x22
+	}
+	if len(m.SigningPubkey) > 0 {
+		i -= len(m.SigningPubkey)
+		copy(dAtA[i:], m.SigningPubkey)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.SigningPubkey)))
+		i--
+		dAtA[i] = 0x1a
+	}
+	if len(m.Name) > 0 {
+		i -= len(m.Name)
+		copy(dAtA[i:], m.Name)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.Name)))
+		i--
+		dAtA[i] = 0x12
+	}
+	if len(m.IssuerId) > 0 {
+		i -= len(m.IssuerId)
+		copy(dAtA[i:], m.IssuerId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.IssuerId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgProposeRemoval) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgProposeRemoval) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgProposeRemoval) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.IssuerId) > 0 {
+		i -= len(m.IssuerId)
+		copy(dAtA[i:], m.IssuerId)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.IssuerId)))
+		i--
+		dAtA[i] = 0xa
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgVote) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgVote) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgVote) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if m.Yes {
+		i--
+		if m.Yes {
+			dAtA[i] = 1
+		} else {
+			dAtA[i] = 0
+		}
+		i--
+		dAtA[i] = 0x10
+	}
+	if m.ProposalId != 0 {
+		i = encodeVarintTx(dAtA, i, uint64(m.ProposalId))
+		i--
+		dAtA[i] = 0x8
+	}
+	return len(dAtA) - i, nil
+}
+
+func (m *MsgRotateKey) Marshal() (dAtA []byte, err error) {
+	size := m.Size()
+	dAtA = make([]byte, size)
+	n, err := m.MarshalToSizedBuffer(dAtA[:size])
+	if err != nil {
+		return nil, err
+	}
+	return dAtA[:n], nil
+}
+
+func (m *MsgRotateKey) MarshalTo(dAtA []byte) (int, error) {
+	size := m.Size()
+	return m.MarshalToSizedBuffer(dAtA[:size])
+}
+
+func (m *MsgRotateKey) MarshalToSizedBuffer(dAtA []byte) (int, error) {
+	i := len(dAtA)
+	_ = i
+	var l int
+	_ = l
+	if len(m.NewSigningPubkey) > 0 {
+		i -= len(m.NewSigningPubkey)
+		copy(dAtA[i:], m.NewSigningPubkey)
+		i = encodeVarintTx(dAtA, i, uint64(len(m.NewSigningPubkey)))
+		i--
+		dAtA[i] = 0xa
 	}
 	return len(dAtA) - i, nil
 }
@@ -699,6 +1238,54 @@ func (m *TxBody_Reinstate) Size() (n int) {
 	}
 	return n
 }
+func (m *TxBody_ProposeAdmission) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ProposeAdmission != nil {
+		l = m.ProposeAdmission.Size()
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+func (m *TxBody_ProposeRemoval) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ProposeRemoval != nil {
+		l = m.ProposeRemoval.Size()
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+func (m *TxBody_Vote) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.Vote != nil {
+		l = m.Vote.Size()
+		n += 2 + l + sovTx(uint64(l))
+	}
+	return n
+}
+func (m *TxBody_RotateKey) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.RotateKey != nil {
+		l = m.RotateKey.Size()
+		n += 2 + l + sovTx(uint64(l))
+	}
+	return n
+}
 func (m *MsgAnchor) Size() (n int) {
 	if m == nil {
 		return 0
@@ -727,6 +1314,75 @@ func (m *MsgSetStatus) Size() (n int) {
 		}
 	}
 	l = len(m.Reason)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgProposeAdmission) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.IssuerId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.Name)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.SigningPubkey)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	l = len(m.ValidatorPubkey)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	if m.Power != 0 {
+		n += 1 + sovTx(uint64(m.Power))
+	}
+	return n
+}
+
+func (m *MsgProposeRemoval) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.IssuerId)
+	if l > 0 {
+		n += 1 + l + sovTx(uint64(l))
+	}
+	return n
+}
+
+func (m *MsgVote) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	if m.ProposalId != 0 {
+		n += 1 + sovTx(uint64(m.ProposalId))
+	}
+	if m.Yes {
+		n += 2
+	}
+	return n
+}
+
+func (m *MsgRotateKey) Size() (n int) {
+	if m == nil {
+		return 0
+	}
+	var l int
+	_ = l
+	l = len(m.NewSigningPubkey)
 	if l > 0 {
 		n += 1 + l + sovTx(uint64(l))
 	}
@@ -1109,6 +1765,146 @@ func (m *TxBody) Unmarshal(dAtA []byte) error {
 			}
 			m.Msg = &TxBody_Reinstate{v}
 			iNdEx = postIndex
+		case 14:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProposeAdmission", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			v := &MsgProposeAdmission{}
+			if err := v.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			m.Msg = &TxBody_ProposeAdmission{v}
+			iNdEx = postIndex
+		case 15:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProposeRemoval", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			v := &MsgProposeRemoval{}
+			if err := v.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			m.Msg = &TxBody_ProposeRemoval{v}
+			iNdEx = postIndex
+		case 16:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Vote", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			v := &MsgVote{}
+			if err := v.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			m.Msg = &TxBody_Vote{v}
+			iNdEx = postIndex
+		case 17:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field RotateKey", wireType)
+			}
+			var msglen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				msglen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if msglen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + msglen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			v := &MsgRotateKey{}
+			if err := v.Unmarshal(dAtA[iNdEx:postIndex]); err != nil {
+				return err
+			}
+			m.Msg = &TxBody_RotateKey{v}
+			iNdEx = postIndex
 		default:
 			iNdEx = preIndex
 			skippy, err := skipTx(dAtA[iNdEx:])
@@ -1304,6 +2100,462 @@ func (m *MsgSetStatus) Unmarshal(dAtA []byte) error {
 				return io.ErrUnexpectedEOF
 			}
 			m.Reason = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgProposeAdmission) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgProposeAdmission: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgProposeAdmission: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IssuerId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.IssuerId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 2:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Name", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.Name = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		case 3:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field SigningPubkey", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.SigningPubkey = append(m.SigningPubkey[:0], dAtA[iNdEx:postIndex]...)
+			if m.SigningPubkey == nil {
+				m.SigningPubkey = []byte{}
+			}
+			iNdEx = postIndex
+		case 4:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ValidatorPubkey", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.ValidatorPubkey = append(m.ValidatorPubkey[:0], dAtA[iNdEx:postIndex]...)
+			if m.ValidatorPubkey == nil {
+				m.ValidatorPubkey = []byte{}
+			}
+			iNdEx = postIndex
+		case 5:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Power", wireType)
+			}
+			m.Power = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.Power |= int64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgProposeRemoval) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgProposeRemoval: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgProposeRemoval: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field IssuerId", wireType)
+			}
+			var stringLen uint64
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				stringLen |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			intStringLen := int(stringLen)
+			if intStringLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + intStringLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.IssuerId = string(dAtA[iNdEx:postIndex])
+			iNdEx = postIndex
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgVote) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgVote: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgVote: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field ProposalId", wireType)
+			}
+			m.ProposalId = 0
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				m.ProposalId |= uint64(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+		case 2:
+			if wireType != 0 {
+				return fmt.Errorf("proto: wrong wireType = %d for field Yes", wireType)
+			}
+			var v int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				v |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			m.Yes = bool(v != 0)
+		default:
+			iNdEx = preIndex
+			skippy, err := skipTx(dAtA[iNdEx:])
+			if err != nil {
+				return err
+			}
+			if (skippy < 0) || (iNdEx+skippy) < 0 {
+				return ErrInvalidLengthTx
+			}
+			if (iNdEx + skippy) > l {
+				return io.ErrUnexpectedEOF
+			}
+			iNdEx += skippy
+		}
+	}
+
+	if iNdEx > l {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
+}
+func (m *MsgRotateKey) Unmarshal(dAtA []byte) error {
+	l := len(dAtA)
+	iNdEx := 0
+	for iNdEx < l {
+		preIndex := iNdEx
+		var wire uint64
+		for shift := uint(0); ; shift += 7 {
+			if shift >= 64 {
+				return ErrIntOverflowTx
+			}
+			if iNdEx >= l {
+				return io.ErrUnexpectedEOF
+			}
+			b := dAtA[iNdEx]
+			iNdEx++
+			wire |= uint64(b&0x7F) << shift
+			if b < 0x80 {
+				break
+			}
+		}
+		fieldNum := int32(wire >> 3)
+		wireType := int(wire & 0x7)
+		if wireType == 4 {
+			return fmt.Errorf("proto: MsgRotateKey: wiretype end group for non-group")
+		}
+		if fieldNum <= 0 {
+			return fmt.Errorf("proto: MsgRotateKey: illegal tag %d (wire type %d)", fieldNum, wire)
+		}
+		switch fieldNum {
+		case 1:
+			if wireType != 2 {
+				return fmt.Errorf("proto: wrong wireType = %d for field NewSigningPubkey", wireType)
+			}
+			var byteLen int
+			for shift := uint(0); ; shift += 7 {
+				if shift >= 64 {
+					return ErrIntOverflowTx
+				}
+				if iNdEx >= l {
+					return io.ErrUnexpectedEOF
+				}
+				b := dAtA[iNdEx]
+				iNdEx++
+				byteLen |= int(b&0x7F) << shift
+				if b < 0x80 {
+					break
+				}
+			}
+			if byteLen < 0 {
+				return ErrInvalidLengthTx
+			}
+			postIndex := iNdEx + byteLen
+			if postIndex < 0 {
+				return ErrInvalidLengthTx
+			}
+			if postIndex > l {
+				return io.ErrUnexpectedEOF
+			}
+			m.NewSigningPubkey = append(m.NewSigningPubkey[:0], dAtA[iNdEx:postIndex]...)
+			if m.NewSigningPubkey == nil {
+				m.NewSigningPubkey = []byte{}
+			}
 			iNdEx = postIndex
 		default:
 			iNdEx = preIndex

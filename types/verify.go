@@ -86,6 +86,13 @@ func VerifyValue(appHash, key, value, proofBytes []byte) error {
 	if err := proof.Unmarshal(proofBytes); err != nil {
 		return fmt.Errorf("%w: key %X: proof is not an ICS23 commitment proof: %w", ErrProofInvalid, key, err)
 	}
+	// IAVL proves a key with one existence or non-existence proof; refuse
+	// batches before ics23 sees them (it panics decompressing a crafted one)
+	switch proof.Proof.(type) {
+	case *ics23.CommitmentProof_Exist, *ics23.CommitmentProof_Nonexist:
+	default:
+		return fmt.Errorf("%w: key %X: not a single existence or non-existence proof", ErrProofInvalid, key)
+	}
 	root, err := proof.Calculate()
 	if err != nil {
 		return fmt.Errorf("%w: key %X: cannot compute the proof's root: %w", ErrProofInvalid, key, err)

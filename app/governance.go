@@ -1,0 +1,412 @@
+package app
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strconv"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/credledger/credledger/types"
+)
+
+// Governance: the consortium admits and removes issuers by vote. A proposal
+// passes when the yes votes of active issuers hold more than 2/3 of the
+// active voting power, and is rejected as soon as that can no longer happen
+// (the no votes hold at least 1/3). It expires after Params.ProposalExpiryBlocks.
+// Passing takes effect in the same block; the validator updates that follow
+// are derived from the issuer records the block changed (validatorUpdates).
+
+func getIssuerIndex(r reader) ([]string, error) {
+	bz, err := r.Get(types.IssuerIndexKey())
+	if err != nil {
+		return nil, err
+	}
+	var l types.IDList
+	if err := l.Unmarshal(bz); err != nil {
+		return nil, fmt.Errorf("decode issuer index: %w", err)
+	}
+	return l.Ids, nil
+}
+
+func setIssuerIndex(st *overlay, ids []string) error {
+	slices.Sort(ids)
+	return setRecord(st, types.IssuerIndexKey(), &types.IDList{Ids: ids})
+}
+
+// allIssuers returns every issuer record, in id order.
+func allIssuers(r reader) ([]*types.Issuer, error) {
+	ids, err := getIssuerIndex(r)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*types.Issuer, 0, len(ids))
+	for _, id := range ids {
+		is, err := getIssuer(r, id)
+		if err != nil {
+			return nil, err
+		}
+		if is == nil {
+			return nil, fmt.Errorf("issuer index names %q but there is no record", id)
+		}
+		out = append(out, is)
+	}
+	return out, nil
+}
+
+// checkKeysUnused rejects a signing key any issuer uses or used, and a
+// validator key any issuer has.
+func checkKeysUnused(r reader, signing, validator []byte) error {
+	all, err := allIssuers(r)
+	if err != nil {
+		return err
+	}
+	for _, is := range all {
+		used := bytes.Equal(is.SigningPubkey, signing) || validator != nil && bytes.Equal(is.ValidatorPubkey, validator)
+		for _, pk := range is.PreviousKeys {
+			used = used || bytes.Equal(pk.Pubkey, signing)
+		}
+		if used {
+			return types.Errorf(types.CodeKeyInUse, "the key is already used by issuer %q; every issuer needs keys of its own", is.Id)
+		}
+	}
+	return nil
+}
+
+func getProposal(r reader, id uint64) (*types.Proposal, error) {
+	bz, err := r.Get(types.ProposalKey(id))
+	if err != nil || bz == nil {
+		return nil, err
+	}
+	var p types.Proposal
+	if err := p.Unmarshal(bz); err != nil {
+		return nil, fmt.Errorf("decode proposal %d: %w", id, err)
+	}
+	return &p, nil
+}
+
+func getOpenProposals(r reader) ([]uint64, error) {
+	bz, err := r.Get(types.OpenProposalsKey())
+	if err != nil {
+		return nil, err
+	}
+	var l types.ProposalIDs
+	if err := l.Unmarshal(bz); err != nil {
+		return nil, fmt.Errorf("decode open proposals: %w", err)
+	}
+	return l.Ids, nil
+}
+
+func setOpenProposals(st *overlay, ids []uint64) error {
+	slices.Sort(ids)
+	return setRecord(st, types.OpenProposalsKey(), &types.ProposalIDs{Ids: ids})
+}
+
+// newProposal stores a proposal with the proposer's yes vote and decides it
+// at once if that vote alone is enough.
+func newProposal(st *overlay, bc *blockContext, proposer string, p *types.Proposal) ([]abci.Event, error) {
+	bz, err := st.Get(types.NextProposalIDKey())
+	if err != nil {
+		return nil, err
+	}
+	id, err := types.DecodeSequence(bz)
+	if err != nil {
+		return nil, fmt.Errorf("next proposal id: %w", err)
+	}
+	id++ // proposal ids start at 1
+	st.set(types.NextProposalIDKey(), types.EncodeSequence(id))
+	p.Id, p.Proposer, p.CreatedHeight = id, proposer, bc.height
+	p.ExpiresHeight = bc.height + bc.params.ProposalExpiryBlocks
+	p.Status = types.ProposalStatus_PROPOSAL_STATUS_OPEN
+	p.Votes = []*types.Vote{{IssuerId: proposer, Yes: true, Height: bc.height}}
+	open, err := getOpenProposals(st)
+	if err != nil {
+		return nil, err
+	}
+	if err := setOpenProposals(st, append(open, id)); err != nil {
+		return nil, err
+	}
+	return decide(st, bc, p)
+}
+
+func proposeAdmission(st *overlay, bc *blockContext, proposer string, m *types.MsgProposeAdmission) ([]abci.Event, error) {
+	existing, err := getIssuer(st, m.IssuerId)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		return nil, types.Errorf(types.CodeIssuerExists, "issuer id %q is already taken (status %s); ids are never reused", m.IssuerId, existing.Status.StatusWord())
+	}
+	if err := checkKeysUnused(st, m.SigningPubkey, m.ValidatorPubkey); err != nil {
+		return nil, err
+	}
+	return newProposal(st, bc, proposer, &types.Proposal{Action: &types.Proposal_Admission{Admission: m}})
+}
+
+func proposeRemoval(st *overlay, bc *blockContext, proposer string, m *types.MsgProposeRemoval) ([]abci.Event, error) {
+	if err := checkRemovable(st, m.IssuerId); err != nil {
+		return nil, err
+	}
+	return newProposal(st, bc, proposer, &types.Proposal{Action: &types.Proposal_Removal{Removal: m}})
+}
+
+// checkRemovable rejects removing an unknown or inactive issuer, or the last
+// active one (a chain needs at least one validator).
+func checkRemovable(r reader, id string) error {
+	target, err := getIssuer(r, id)
+	if err != nil {
+		return err
+	}
+	if target == nil {
+		return types.Errorf(types.CodeUnknownIssuer, "unknown issuer %q", id)
+	}
+	if target.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
+		return types.Errorf(types.CodeIssuerNotActive, "issuer %q is not active (removed at height %d)", id, target.LeftHeight)
+	}
+	all, err := allIssuers(r)
+	if err != nil {
+		return err
+	}
+	for _, is := range all {
+		if is.Id != id && is.Status == types.IssuerStatus_ISSUER_STATUS_ACTIVE {
+			return nil
+		}
+	}
+	return types.Errorf(types.CodeLastIssuer, "issuer %q is the last active issuer; removing it would leave no validator", id)
+}
+
+func vote(st *overlay, bc *blockContext, voter string, m *types.MsgVote) ([]abci.Event, error) {
+	p, err := getProposal(st, m.ProposalId)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case p == nil:
+		return nil, types.Errorf(types.CodeUnknownProposal, "there is no proposal %d", m.ProposalId)
+	case p.Status == types.ProposalStatus_PROPOSAL_STATUS_EXPIRED || p.Status == types.ProposalStatus_PROPOSAL_STATUS_OPEN && bc.height > p.ExpiresHeight:
+		return nil, types.Errorf(types.CodeProposalExpired, "proposal %d expired at height %d", p.Id, p.ExpiresHeight)
+	case p.Status != types.ProposalStatus_PROPOSAL_STATUS_OPEN:
+		return nil, types.Errorf(types.CodeProposalDecided, "proposal %d was already decided: %s at height %d", p.Id, p.Status.StatusWord(), p.DecidedHeight)
+	}
+	for _, v := range p.Votes {
+		if v.IssuerId == voter {
+			return nil, types.Errorf(types.CodeAlreadyVoted, "issuer %q already voted on proposal %d (yes=%t)", voter, p.Id, v.Yes)
+		}
+	}
+	p.Votes = append(p.Votes, &types.Vote{IssuerId: voter, Yes: m.Yes, Height: bc.height})
+	return decide(st, bc, p)
+}
+
+// Tally is the count of a proposal's votes by active issuers' power.
+type Tally struct {
+	Yes, No, Total int64
+}
+
+// Passed reports whether yes holds more than 2/3 of the total power.
+func (t Tally) Passed() bool { return 3*t.Yes > 2*t.Total }
+
+// Failed reports whether passing has become impossible.
+func (t Tally) Failed() bool { return 3*(t.Total-t.No) <= 2*t.Total }
+
+// tallyProposal counts the votes of currently active issuers.
+func tallyProposal(r reader, p *types.Proposal) (Tally, error) {
+	all, err := allIssuers(r)
+	if err != nil {
+		return Tally{}, err
+	}
+	votes := make(map[string]bool, len(p.Votes))
+	for _, v := range p.Votes {
+		votes[v.IssuerId] = v.Yes
+	}
+	var t Tally
+	for _, is := range all {
+		if is.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
+			continue
+		}
+		t.Total += is.Power
+		if yes, voted := votes[is.Id]; voted && yes {
+			t.Yes += is.Power
+		} else if voted {
+			t.No += is.Power
+		}
+	}
+	return t, nil
+}
+
+// decide tallies p, applies it if it passed, and saves it.
+func decide(st *overlay, bc *blockContext, p *types.Proposal) ([]abci.Event, error) {
+	t, err := tallyProposal(st, p)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case t.Passed():
+		if err := applyProposal(st, bc, p); err != nil {
+			return nil, err
+		}
+	case t.Failed():
+		p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
+	}
+	if p.Status != types.ProposalStatus_PROPOSAL_STATUS_OPEN {
+		p.DecidedHeight = bc.height
+		if err := closeProposal(st, p.Id); err != nil {
+			return nil, err
+		}
+	}
+	if err := setRecord(st, types.ProposalKey(p.Id), p); err != nil {
+		return nil, err
+	}
+	return []abci.Event{proposalEvent(p, t)}, nil
+}
+
+// applyProposal carries out a passing proposal. A removal that would now
+// leave no active issuer is rejected instead.
+func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
+	p.Status = types.ProposalStatus_PROPOSAL_STATUS_PASSED
+	switch a := p.Action.(type) {
+	case *types.Proposal_Admission:
+		m := a.Admission
+		is := &types.Issuer{
+			Id: m.IssuerId, Name: m.Name, SigningPubkey: m.SigningPubkey, ValidatorPubkey: m.ValidatorPubkey,
+			Power: m.Power, Status: types.IssuerStatus_ISSUER_STATUS_ACTIVE, JoinedHeight: bc.height, SigningKeyHeight: bc.height,
+		}
+		ids, err := getIssuerIndex(st)
+		if err != nil {
+			return err
+		}
+		if err := setIssuerIndex(st, append(ids, is.Id)); err != nil {
+			return err
+		}
+		return setRecord(st, types.IssuerKey(is.Id), is)
+	case *types.Proposal_Removal:
+		if err := checkRemovable(st, a.Removal.IssuerId); err != nil {
+			if types.CodeOf(err) == types.CodeInternal {
+				return err
+			}
+			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
+			return nil
+		}
+		is, err := getIssuer(st, a.Removal.IssuerId)
+		if err != nil {
+			return err
+		}
+		is.Status, is.LeftHeight = types.IssuerStatus_ISSUER_STATUS_REMOVED, bc.height
+		return setRecord(st, types.IssuerKey(is.Id), is)
+	}
+	return fmt.Errorf("proposal %d has no action", p.Id)
+}
+
+func closeProposal(st *overlay, id uint64) error {
+	open, err := getOpenProposals(st)
+	if err != nil {
+		return err
+	}
+	return setOpenProposals(st, slices.DeleteFunc(open, func(x uint64) bool { return x == id }))
+}
+
+// expireProposals closes the open proposals whose voting period ended
+// before this block. It runs at the start of every block.
+func expireProposals(st *overlay, bc *blockContext) ([]abci.Event, error) {
+	open, err := getOpenProposals(st)
+	if err != nil || len(open) == 0 {
+		return nil, err
+	}
+	var events []abci.Event
+	for _, id := range open {
+		p, err := getProposal(st, id)
+		if err != nil {
+			return nil, err
+		}
+		if p == nil || bc.height <= p.ExpiresHeight {
+			continue
+		}
+		p.Status, p.DecidedHeight = types.ProposalStatus_PROPOSAL_STATUS_EXPIRED, bc.height
+		if err := closeProposal(st, id); err != nil {
+			return nil, err
+		}
+		if err := setRecord(st, types.ProposalKey(id), p); err != nil {
+			return nil, err
+		}
+		t, err := tallyProposal(st, p)
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, proposalEvent(p, t))
+	}
+	return events, nil
+}
+
+func rotateKey(st *overlay, bc *blockContext, signer string, m *types.MsgRotateKey) ([]abci.Event, error) {
+	if err := checkKeysUnused(st, m.NewSigningPubkey, nil); err != nil {
+		return nil, err
+	}
+	is, err := getIssuer(st, signer)
+	if err != nil {
+		return nil, err
+	}
+	is.PreviousKeys = append(is.PreviousKeys, &types.PreviousKey{Pubkey: is.SigningPubkey, FromHeight: is.SigningKeyHeight, UntilHeight: bc.height})
+	is.SigningPubkey, is.SigningKeyHeight = m.NewSigningPubkey, bc.height
+	if err := setRecord(st, types.IssuerKey(signer), is); err != nil {
+		return nil, err
+	}
+	return []abci.Event{{Type: "rotate_key", Attributes: []abci.EventAttribute{
+		{Key: AttrIssuer, Value: signer, Index: true},
+		{Key: "height", Value: strconv.FormatInt(bc.height, 10)},
+	}}}, nil
+}
+
+func proposalEvent(p *types.Proposal, t Tally) abci.Event {
+	kind, target := "admission", ""
+	switch a := p.Action.(type) {
+	case *types.Proposal_Admission:
+		target = a.Admission.IssuerId
+	case *types.Proposal_Removal:
+		kind, target = "removal", a.Removal.IssuerId
+	}
+	return abci.Event{Type: "proposal", Attributes: []abci.EventAttribute{
+		{Key: "id", Value: strconv.FormatUint(p.Id, 10), Index: true},
+		{Key: "kind", Value: kind},
+		{Key: "target", Value: target, Index: true},
+		{Key: "status", Value: p.Status.StatusWord(), Index: true},
+		{Key: "yes_power", Value: strconv.FormatInt(t.Yes, 10)},
+		{Key: "no_power", Value: strconv.FormatInt(t.No, 10)},
+		{Key: "total_power", Value: strconv.FormatInt(t.Total, 10)},
+	}}
+}
+
+// validatorUpdates derives the block's validator updates from the issuer
+// records it changed: an issuer whose effective power (0 when removed)
+// differs from the committed one. Sorted by issuer key, so deterministic.
+func validatorUpdates(base reader, block *overlay) ([]abci.ValidatorUpdate, error) {
+	var keys []string
+	for k := range block.writes {
+		if len(k) > 0 && k[0] == types.PrefixIssuer {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var out []abci.ValidatorUpdate
+	for _, k := range keys {
+		id := k[1:]
+		before, err := getIssuer(base, id)
+		if err != nil {
+			return nil, err
+		}
+		after, err := getIssuer(block, id)
+		if err != nil {
+			return nil, err
+		}
+		if p := effectivePower(after); p != effectivePower(before) {
+			out = append(out, abci.Ed25519ValidatorUpdate(after.ValidatorPubkey, p))
+		}
+	}
+	return out, nil
+}
+
+func effectivePower(is *types.Issuer) int64 {
+	if is == nil || is.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
+		return 0
+	}
+	return is.Power
+}

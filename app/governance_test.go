@@ -1,0 +1,273 @@
+package app
+
+import (
+	"crypto/ed25519"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/stretchr/testify/require"
+
+	"github.com/credledger/credledger/types"
+)
+
+// newGovChain starts a chain of n issuers (power 10 each) whose proposals
+// expire after expiry blocks, and commits one empty block.
+func newGovChain(t *testing.T, n int, expiry int64) *testChain {
+	t.Helper()
+	params := types.DefaultParams()
+	params.ProposalExpiryBlocks = expiry
+	app := NewInMemoryApplication()
+	appState, issuers := testGenesis(t, n, params)
+	_, err := app.InitChain(t.Context(), &abci.RequestInitChain{ChainId: testChainID, AppStateBytes: appState, InitialHeight: 1})
+	require.NoError(t, err)
+	c := &testChain{t: t, app: app, issuers: issuers, genesis: time.Unix(1_700_000_000, 0).UTC()}
+	c.finalize()
+	return c
+}
+
+// govTx signs a body for is with its next sequence, with msg set by set.
+func (c *testChain) govTx(is *testIssuer, set func(*types.TxBody)) []byte {
+	b := &types.TxBody{ChainId: testChainID, IssuerId: is.id, Sequence: is.seq}
+	set(b)
+	tx := c.sign(is, b)
+	is.seq++
+	return tx
+}
+
+func admissionOf(id string) (*types.MsgProposeAdmission, *testIssuer, ed25519.PrivateKey) {
+	key, val := deterministicKey(id), deterministicKey("validator-"+id)
+	m := &types.MsgProposeAdmission{
+		IssuerId: id, Name: "Issuer " + id, Power: 10,
+		SigningPubkey: key.Public().(ed25519.PublicKey), ValidatorPubkey: val.Public().(ed25519.PublicKey),
+	}
+	return m, &testIssuer{id: id, key: key}, val
+}
+
+func proposeAdd(m *types.MsgProposeAdmission) func(*types.TxBody) {
+	return func(b *types.TxBody) { b.Msg = &types.TxBody_ProposeAdmission{ProposeAdmission: m} }
+}
+
+func proposeRemove(id string) func(*types.TxBody) {
+	return func(b *types.TxBody) {
+		b.Msg = &types.TxBody_ProposeRemoval{ProposeRemoval: &types.MsgProposeRemoval{IssuerId: id}}
+	}
+}
+
+func voteOn(id uint64, yes bool) func(*types.TxBody) {
+	return func(b *types.TxBody) { b.Msg = &types.TxBody_Vote{Vote: &types.MsgVote{ProposalId: id, Yes: yes}} }
+}
+
+func (c *testChain) proposal(id uint64) *types.Proposal {
+	c.t.Helper()
+	resp := c.query(PathProposal, types.EncodeSequence(id), 0)
+	require.Zero(c.t, resp.Code, resp.Log)
+	var p types.Proposal
+	require.NoError(c.t, p.Unmarshal(resp.Value))
+	return &p
+}
+
+func (c *testChain) issuer(id string) *types.Issuer {
+	c.t.Helper()
+	resp := c.query(PathIssuer, []byte(id), 0)
+	require.Zero(c.t, resp.Code, resp.Log)
+	is, err := types.VerifyIssuer(id, resp.Value, resp.ProofOps.Ops[0].Data, c.app.Store().Hash())
+	require.NoError(c.t, err)
+	return is
+}
+
+// finalizeFull runs a block and returns the whole FinalizeBlock response.
+func (c *testChain) finalizeFull(txs ...[]byte) *abci.ResponseFinalizeBlock {
+	c.t.Helper()
+	c.height++
+	resp, err := c.app.FinalizeBlock(c.t.Context(), &abci.RequestFinalizeBlock{Height: c.height, Time: c.blockTime(c.height), Txs: txs})
+	require.NoError(c.t, err)
+	_, err = c.app.Commit(c.t.Context(), &abci.RequestCommit{})
+	require.NoError(c.t, err)
+	for _, r := range resp.TxResults {
+		require.Zero(c.t, r.Code, r.Log)
+	}
+	return resp
+}
+
+func TestAdmissionAndRemovalByVote(t *testing.T) {
+	c := newGovChain(t, 4, 100)
+	i0, i1, i2, i3 := c.issuers[0], c.issuers[1], c.issuers[2], c.issuers[3]
+	m, newcomer, val := admissionOf("newcomer")
+
+	resp := c.finalizeFull(c.govTx(i0, proposeAdd(m)))
+	require.Empty(t, resp.ValidatorUpdates, "10 of 40 is not enough")
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_OPEN, c.proposal(1).Status)
+
+	resp = c.finalizeFull(c.govTx(i1, voteOn(1, true)))
+	require.Empty(t, resp.ValidatorUpdates, "20 of 40 is not more than 2/3")
+
+	resp = c.finalizeFull(c.govTx(i2, voteOn(1, true)))
+	require.Equal(t, []abci.ValidatorUpdate{abci.Ed25519ValidatorUpdate(val.Public().(ed25519.PublicKey), 10)}, resp.ValidatorUpdates)
+	p := c.proposal(1)
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_PASSED, p.Status)
+	require.Equal(t, c.height, p.DecidedHeight)
+	is := c.issuer("newcomer")
+	require.Equal(t, types.IssuerStatus_ISSUER_STATUS_ACTIVE, is.Status)
+	require.Equal(t, c.height, is.JoinedHeight)
+
+	// the newcomer writes
+	h := testHash(500)
+	c.finalizeFull(c.tx(newcomer, anchorMsg(h)))
+	require.Equal(t, "newcomer", c.verdict(h).Issuer())
+
+	// removal: 5 issuers x 10; needs > 33.3 yes: proposer + 3 votes
+	c.finalizeFull(c.govTx(i0, proposeRemove("newcomer")))
+	c.finalizeFull(c.govTx(i1, voteOn(2, true)), c.govTx(i2, voteOn(2, true)))
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_OPEN, c.proposal(2).Status, "30 of 50 is not more than 2/3")
+	resp = c.finalizeFull(c.govTx(i3, voteOn(2, true)))
+	require.Equal(t, []abci.ValidatorUpdate{abci.Ed25519ValidatorUpdate(val.Public().(ed25519.PublicKey), 0)}, resp.ValidatorUpdates)
+	is = c.issuer("newcomer")
+	require.Equal(t, types.IssuerStatus_ISSUER_STATUS_REMOVED, is.Status)
+	require.Equal(t, c.height, is.LeftHeight)
+
+	// its writes are rejected, its anchors still verify
+	res := c.checkTx(c.tx(newcomer, anchorMsg(testHash(501))))
+	require.Equal(t, uint32(types.CodeIssuerInactive), res.Code, res.Log)
+	require.Equal(t, types.VerdictValid, c.verdict(h).Verdict)
+	require.Equal(t, "newcomer", c.verdict(h).Issuer())
+}
+
+func TestProposalRejectedWhenTwoThirdsUnreachable(t *testing.T) {
+	c := newGovChain(t, 4, 100)
+	m, _, _ := admissionOf("newcomer")
+	c.finalizeFull(c.govTx(c.issuers[0], proposeAdd(m)), c.govTx(c.issuers[1], voteOn(1, false)))
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_OPEN, c.proposal(1).Status, "10 of 40 said no: the other 30 could still pass it")
+	resp := c.finalizeFull(c.govTx(c.issuers[2], voteOn(1, false)))
+	require.Empty(t, resp.ValidatorUpdates)
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_REJECTED, c.proposal(1).Status)
+	require.Nil(t, c.issuer("newcomer"))
+}
+
+func TestProposalExpires(t *testing.T) {
+	c := newGovChain(t, 4, 2)
+	m, _, _ := admissionOf("newcomer")
+	c.finalizeFull(c.govTx(c.issuers[0], proposeAdd(m)))
+	created := c.height
+	c.finalize()
+	c.finalize()
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_OPEN, c.proposal(1).Status)
+	c.finalize() // height created+3 > expires_height created+2
+	p := c.proposal(1)
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_EXPIRED, p.Status)
+	require.Equal(t, created+2, p.ExpiresHeight)
+	res := c.checkTx(c.govTx(c.issuers[1], voteOn(1, true)))
+	require.Equal(t, uint32(types.CodeProposalExpired), res.Code, res.Log)
+}
+
+func TestSingleIssuerDecidesAlone(t *testing.T) {
+	c := newGovChain(t, 1, 10)
+	m, _, _ := admissionOf("second")
+	resp := c.finalizeFull(c.govTx(c.issuers[0], proposeAdd(m)))
+	require.Len(t, resp.ValidatorUpdates, 1)
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_PASSED, c.proposal(1).Status)
+}
+
+func TestGovernanceRejections(t *testing.T) {
+	c := newGovChain(t, 4, 100)
+	i0, i1 := c.issuers[0], c.issuers[1]
+	m, _, _ := admissionOf("newcomer")
+	c.finalizeFull(c.govTx(i0, proposeAdd(m)))            // proposal 1, open
+	c.finalizeFull(c.govTx(i0, proposeRemove("issuer3"))) // proposal 2
+	c.finalizeFull(c.govTx(i1, voteOn(2, false)), c.govTx(c.issuers[2], voteOn(2, false)))
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_REJECTED, c.proposal(2).Status)
+	dupKey, _, _ := admissionOf("other")
+	dupKey.SigningPubkey = c.issuers[2].key.Public().(ed25519.PublicKey)
+	dupVal, _, _ := admissionOf("other2")
+	dupVal.ValidatorPubkey = deterministicKey("validator-issuer1").Public().(ed25519.PublicKey)
+	shortKey, _, _ := admissionOf("other3")
+	shortKey.SigningPubkey = shortKey.SigningPubkey[:31]
+	zeroPower, _, _ := admissionOf("other4")
+	zeroPower.Power = 0
+	stranger := &testIssuer{id: "stranger", key: deterministicKey("stranger")}
+
+	for _, tc := range []struct {
+		name string
+		tx   func() []byte
+		code types.Code
+		log  string
+	}{
+		{"vote twice", func() []byte { return c.govTx(i0, voteOn(1, true)) }, types.CodeAlreadyVoted, "already voted"},
+		{"unknown proposal", func() []byte { return c.govTx(i1, voteOn(99, true)) }, types.CodeUnknownProposal, "no proposal 99"},
+		{"decided proposal", func() []byte { return c.govTx(c.issuers[3], voteOn(2, true)) }, types.CodeProposalDecided, "already decided"},
+		{"existing id", func() []byte {
+			return c.govTx(i1, proposeAdd(&types.MsgProposeAdmission{IssuerId: "issuer2", Name: "x", Power: 1, SigningPubkey: m.SigningPubkey, ValidatorPubkey: m.ValidatorPubkey}))
+		}, types.CodeIssuerExists, "already taken"},
+		{"signing key in use", func() []byte { return c.govTx(i1, proposeAdd(dupKey)) }, types.CodeKeyInUse, "issuer2"},
+		{"validator key in use", func() []byte { return c.govTx(i1, proposeAdd(dupVal)) }, types.CodeKeyInUse, "issuer1"},
+		{"bad key length", func() []byte { return c.govTx(i1, proposeAdd(shortKey)) }, types.CodeInvalidProposal, "31 bytes"},
+		{"zero power", func() []byte { return c.govTx(i1, proposeAdd(zeroPower)) }, types.CodeInvalidProposal, "power 0"},
+		{"non-member proposes", func() []byte { return c.govTx(stranger, proposeAdd(zeroPower)) }, types.CodeInvalidProposal, "power"},
+		{"non-member proposes valid", func() []byte {
+			ok, _, _ := admissionOf("other5")
+			return c.govTx(stranger, proposeAdd(ok))
+		}, types.CodeUnknownIssuer, "stranger"},
+		{"remove unknown", func() []byte { return c.govTx(i1, proposeRemove("nobody")) }, types.CodeUnknownIssuer, "nobody"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := c.app.Store().Hash()
+			tx := tc.tx()
+			res := c.checkTx(tx)
+			require.Equal(t, uint32(tc.code), res.Code, res.Log)
+			require.Contains(t, res.Log, tc.log)
+			results, hash := c.finalize(tx)
+			require.Equal(t, uint32(tc.code), results[0].Code)
+			require.Equal(t, before, hash, "a rejected tx changes nothing")
+			for _, is := range c.issuers {
+				is.seq = c.committedSeq(is.id)
+			}
+			stranger.seq = 0
+		})
+	}
+}
+
+func TestRemovingLastIssuerIsRejected(t *testing.T) {
+	c := newGovChain(t, 1, 10)
+	res := c.checkTx(c.govTx(c.issuers[0], proposeRemove("issuer0")))
+	require.Equal(t, uint32(types.CodeLastIssuer), res.Code, res.Log)
+	require.Contains(t, res.Log, "no validator")
+}
+
+func TestRotateKey(t *testing.T) {
+	c := newGovChain(t, 2, 10)
+	i0 := c.issuers[0]
+	h := testHash(1)
+	c.finalizeFull(c.tx(i0, anchorMsg(h)))
+	newKey := deterministicKey("issuer0-rotated")
+	rotate := func(pub []byte) func(*types.TxBody) {
+		return func(b *types.TxBody) {
+			b.Msg = &types.TxBody_RotateKey{RotateKey: &types.MsgRotateKey{NewSigningPubkey: pub}}
+		}
+	}
+	// a key another issuer uses is refused
+	res := c.checkTx(c.govTx(i0, rotate(c.issuers[1].key.Public().(ed25519.PublicKey))))
+	require.Equal(t, uint32(types.CodeKeyInUse), res.Code, res.Log)
+	i0.seq--
+
+	c.finalizeFull(c.govTx(i0, rotate(newKey.Public().(ed25519.PublicKey))))
+	rotatedAt := c.height
+	is := c.issuer("issuer0")
+	require.Equal(t, []byte(newKey.Public().(ed25519.PublicKey)), is.SigningPubkey)
+	require.Len(t, is.PreviousKeys, 1)
+	require.Equal(t, []byte(i0.key.Public().(ed25519.PublicKey)), is.PreviousKeys[0].Pubkey)
+	require.Equal(t, rotatedAt, is.PreviousKeys[0].UntilHeight)
+
+	// the old key no longer signs
+	res = c.checkTx(c.tx(i0, anchorMsg(testHash(2))))
+	require.Equal(t, uint32(types.CodeBadSignature), res.Code, res.Log)
+	i0.seq--
+	// rotating back to the old key is refused: keys are never reused
+	i0.key = newKey
+	res = c.checkTx(c.govTx(i0, rotate(is.PreviousKeys[0].Pubkey)))
+	require.Equal(t, uint32(types.CodeKeyInUse), res.Code, res.Log)
+	i0.seq--
+	// the new key does, and the old anchor still attributes to issuer0
+	c.finalizeFull(c.tx(i0, anchorMsg(testHash(2))))
+	require.Equal(t, "issuer0", c.verdict(h).Issuer())
+	require.Equal(t, types.VerdictValid, c.verdict(testHash(2)).Verdict)
+}

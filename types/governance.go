@@ -1,0 +1,87 @@
+package types
+
+import (
+	"crypto/ed25519"
+	"fmt"
+)
+
+// MaxPower bounds an issuer's voting power (CometBFT's total power must fit
+// in an int64 with room to spare).
+const MaxPower = 1 << 40
+
+func validateKey(what string, k []byte) error {
+	if len(k) != ed25519.PublicKeySize {
+		return Errorf(CodeInvalidProposal, "%s is %d bytes, want %d (ed25519 public key)", what, len(k), ed25519.PublicKeySize)
+	}
+	return nil
+}
+
+// ValidateBasic checks the proposed issuer's id, name, keys and power.
+func (m *MsgProposeAdmission) ValidateBasic() error {
+	if err := ValidateIssuerID(m.IssuerId); err != nil {
+		return err
+	}
+	if m.Name == "" || len(m.Name) > MaxIssuerNameLength {
+		return Errorf(CodeInvalidProposal, "issuer name must be 1..%d bytes, got %d", MaxIssuerNameLength, len(m.Name))
+	}
+	if err := validateKey("signing key", m.SigningPubkey); err != nil {
+		return err
+	}
+	if err := validateKey("validator key", m.ValidatorPubkey); err != nil {
+		return err
+	}
+	if m.Power <= 0 || m.Power > MaxPower {
+		return Errorf(CodeInvalidProposal, "power %d: must be in 1..%d", m.Power, int64(MaxPower))
+	}
+	return nil
+}
+
+// Describe says in words what a proposal would do.
+func (p *Proposal) Describe() string {
+	switch a := p.Action.(type) {
+	case *Proposal_Admission:
+		return fmt.Sprintf("admit issuer %q (%s) with power %d", a.Admission.IssuerId, a.Admission.Name, a.Admission.Power)
+	case *Proposal_Removal:
+		return fmt.Sprintf("remove issuer %q", a.Removal.IssuerId)
+	}
+	return "unknown action"
+}
+
+// StatusWord returns "open", "passed", "rejected" or "expired".
+func (s ProposalStatus) StatusWord() string {
+	switch s {
+	case ProposalStatus_PROPOSAL_STATUS_OPEN:
+		return "open"
+	case ProposalStatus_PROPOSAL_STATUS_PASSED:
+		return "passed"
+	case ProposalStatus_PROPOSAL_STATUS_REJECTED:
+		return "rejected"
+	case ProposalStatus_PROPOSAL_STATUS_EXPIRED:
+		return "expired"
+	}
+	return "unknown"
+}
+
+// StatusWord returns "active" or "removed".
+func (s IssuerStatus) StatusWord() string {
+	switch s {
+	case IssuerStatus_ISSUER_STATUS_ACTIVE:
+		return "active"
+	case IssuerStatus_ISSUER_STATUS_REMOVED:
+		return "removed"
+	}
+	return "unknown"
+}
+
+// StatusWord returns "revoked", "suspended" or "reinstated".
+func (s CredentialStatus) StatusWord() string {
+	switch s {
+	case CredentialStatus_CREDENTIAL_STATUS_REVOKED:
+		return "revoked"
+	case CredentialStatus_CREDENTIAL_STATUS_SUSPENDED:
+		return "suspended"
+	case CredentialStatus_CREDENTIAL_STATUS_REINSTATED:
+		return "reinstated"
+	}
+	return "unknown"
+}
