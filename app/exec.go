@@ -159,7 +159,7 @@ func anchor(st *overlay, bc *blockContext, signer string, hashes [][]byte) error
 			return err
 		}
 		if s != nil {
-			return types.HashErrorf(types.CodeHasStatus, h, "already has a status entry (%s by issuer %q at height %d) and cannot be anchored", statusVerb(s.Status), s.IssuerId, s.Height)
+			return types.HashErrorf(types.CodeHasStatus, h, "already has a status entry (%s by issuer %q at height %d) and cannot be anchored", s.Status.StatusWord(), s.IssuerId, s.Height)
 		}
 		st.set(types.AnchorKey(h), bz)
 	}
@@ -196,7 +196,7 @@ func setStatus(st *overlay, bc *blockContext, signer string, hashes [][]byte, to
 // anchored may be revoked (by any active issuer: a credential issued
 // off-ledger), but not suspended or reinstated.
 func checkTransition(h []byte, signer string, a *types.AnchorRecord, s *types.StatusEntry, to types.CredentialStatus) error {
-	verb := statusVerb(to)
+	verb := to.StatusWord()
 	if a == nil && to != types.CredentialStatus_CREDENTIAL_STATUS_REVOKED {
 		return types.HashErrorf(types.CodeNotAnchored, h, "is not anchored, so it cannot be %s", verb)
 	}
@@ -221,18 +221,6 @@ func checkTransition(h []byte, signer string, a *types.AnchorRecord, s *types.St
 		}
 	}
 	return nil
-}
-
-func statusVerb(s types.CredentialStatus) string {
-	switch s {
-	case types.CredentialStatus_CREDENTIAL_STATUS_REVOKED:
-		return "revoked"
-	case types.CredentialStatus_CREDENTIAL_STATUS_SUSPENDED:
-		return "suspended"
-	case types.CredentialStatus_CREDENTIAL_STATUS_REINSTATED:
-		return "reinstated"
-	}
-	return "changed"
 }
 
 // Event attribute keys. Both are indexed, so tx_search can find every tx

@@ -198,40 +198,13 @@ func vote(st *overlay, bc *blockContext, voter string, m *types.MsgVote) ([]abci
 	return decide(st, bc, p)
 }
 
-// Tally is the count of a proposal's votes by active issuers' power.
-type Tally struct {
-	Yes, No, Total int64
-}
-
-// Passed reports whether yes holds more than 2/3 of the total power.
-func (t Tally) Passed() bool { return 3*t.Yes > 2*t.Total }
-
-// Failed reports whether passing has become impossible.
-func (t Tally) Failed() bool { return 3*(t.Total-t.No) <= 2*t.Total }
-
 // tallyProposal counts the votes of currently active issuers.
-func tallyProposal(r reader, p *types.Proposal) (Tally, error) {
+func tallyProposal(r reader, p *types.Proposal) (types.Tally, error) {
 	all, err := allIssuers(r)
 	if err != nil {
-		return Tally{}, err
+		return types.Tally{}, err
 	}
-	votes := make(map[string]bool, len(p.Votes))
-	for _, v := range p.Votes {
-		votes[v.IssuerId] = v.Yes
-	}
-	var t Tally
-	for _, is := range all {
-		if is.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
-			continue
-		}
-		t.Total += is.Power
-		if yes, voted := votes[is.Id]; voted && yes {
-			t.Yes += is.Power
-		} else if voted {
-			t.No += is.Power
-		}
-	}
-	return t, nil
+	return types.TallyProposal(p, all), nil
 }
 
 // decide tallies p, applies it if it passed, and saves it.
@@ -356,7 +329,7 @@ func rotateKey(st *overlay, bc *blockContext, signer string, m *types.MsgRotateK
 	}}}, nil
 }
 
-func proposalEvent(p *types.Proposal, t Tally) abci.Event {
+func proposalEvent(p *types.Proposal, t types.Tally) abci.Event {
 	kind, target := "admission", ""
 	switch a := p.Action.(type) {
 	case *types.Proposal_Admission:

@@ -85,3 +85,38 @@ func (s CredentialStatus) StatusWord() string {
 	}
 	return "unknown"
 }
+
+// Tally is the count of a proposal's votes, by voting power of the issuers
+// that are active now.
+type Tally struct {
+	Yes, No, Total int64
+}
+
+// Passed reports whether yes holds more than 2/3 of the total power.
+func (t Tally) Passed() bool { return 3*t.Yes > 2*t.Total }
+
+// Failed reports whether passing has become impossible: even if every
+// active issuer that has not voted no said yes, yes would not exceed 2/3.
+func (t Tally) Failed() bool { return 3*(t.Total-t.No) <= 2*t.Total }
+
+// TallyProposal counts p's votes against the given issuers; votes of
+// issuers that are no longer active do not count.
+func TallyProposal(p *Proposal, issuers []*Issuer) Tally {
+	votes := make(map[string]bool, len(p.Votes))
+	for _, v := range p.Votes {
+		votes[v.IssuerId] = v.Yes
+	}
+	var t Tally
+	for _, is := range issuers {
+		if is.Status != IssuerStatus_ISSUER_STATUS_ACTIVE {
+			continue
+		}
+		t.Total += is.Power
+		if yes, voted := votes[is.Id]; voted && yes {
+			t.Yes += is.Power
+		} else if voted {
+			t.No += is.Power
+		}
+	}
+	return t
+}

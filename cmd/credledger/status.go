@@ -131,20 +131,8 @@ func printStatus(cmd *cobra.Command, rep *node.StatusReport, file, output string
 	}
 	if rep.Status != nil {
 		fmt.Fprintf(w, "status:   %s by %s at height %d (%s), reason: %q\n",
-			statusName(rep.Status.Status), j.StatusIssuer, j.StatusHeight, *j.StatusTime, j.Reason)
+			rep.Status.Status.StatusWord(), j.StatusIssuer, j.StatusHeight, *j.StatusTime, j.Reason)
 	}
 	fmt.Fprintf(w, "proof:    checked against app hash %s of header %d (chain %s, %s)\n", j.AppHash, j.HeaderHeight, j.ChainID, j.HeaderTime)
 	return nil
-}
-
-func statusName(s types.CredentialStatus) string {
-	switch s {
-	case types.CredentialStatus_CREDENTIAL_STATUS_REVOKED:
-		return "revoked"
-	case types.CredentialStatus_CREDENTIAL_STATUS_SUSPENDED:
-		return "suspended"
-	case types.CredentialStatus_CREDENTIAL_STATUS_REINSTATED:
-		return "reinstated"
-	}
-	return "unknown"
 }
