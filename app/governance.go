@@ -223,6 +223,7 @@ func decide(st *overlay, bc *blockContext, p *types.Proposal) ([]abci.Event, err
 	}
 	if p.Status != types.ProposalStatus_PROPOSAL_STATUS_OPEN {
 		p.DecidedHeight = bc.height
+		p.FinalYesPower, p.FinalNoPower, p.FinalTotalPower = t.Yes, t.No, t.Total
 		if err := closeProposal(st, p.Id); err != nil {
 			return nil, err
 		}
@@ -294,15 +295,16 @@ func expireProposals(st *overlay, bc *blockContext) ([]abci.Event, error) {
 		if p == nil || bc.height <= p.ExpiresHeight {
 			continue
 		}
+		t, err := tallyProposal(st, p)
+		if err != nil {
+			return nil, err
+		}
 		p.Status, p.DecidedHeight = types.ProposalStatus_PROPOSAL_STATUS_EXPIRED, bc.height
+		p.FinalYesPower, p.FinalNoPower, p.FinalTotalPower = t.Yes, t.No, t.Total
 		if err := closeProposal(st, id); err != nil {
 			return nil, err
 		}
 		if err := setRecord(st, types.ProposalKey(id), p); err != nil {
-			return nil, err
-		}
-		t, err := tallyProposal(st, p)
-		if err != nil {
 			return nil, err
 		}
 		events = append(events, proposalEvent(p, t))

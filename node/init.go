@@ -1,11 +1,13 @@
 package node
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
@@ -34,6 +36,12 @@ type InitOptions struct {
 	BasePort int
 	// GenesisTime is the chain's genesis time (default: now).
 	GenesisTime time.Time
+	// Genesis, when set, joins an existing network: the genesis file is
+	// copied instead of created, and the node is not a validator until the
+	// consortium admits its issuer.
+	Genesis string
+	// Peers are the persistent peers, as ID@HOST:PORT[,...].
+	Peers string
 }
 
 // InitResult tells what InitHome created.
@@ -44,6 +52,12 @@ type InitResult struct {
 	KeyPath  string
 	RPCAddr  string
 	NodeID   string
+	// SigningPubKey and ValidatorPubKey are what the consortium needs to
+	// admit this node's issuer (hex).
+	SigningPubKey   string
+	ValidatorPubKey string
+	// Joined is true when the home joins an existing network (--genesis).
+	Joined bool
 }
 
 // ErrHomeExists is returned when a home already holds a genesis file.
@@ -53,6 +67,17 @@ var ErrHomeExists = errors.New("node home already initialised")
 // config, node key, validator key, the issuer's signing key at
 // HOME/keys/ID.json and a genesis whose one issuer is also the validator.
 func InitHome(opts InitOptions) (*InitResult, error) {
+	var joined *cmttypes.GenesisDoc
+	if opts.Genesis != "" {
+		doc, err := cmttypes.GenesisDocFromFile(opts.Genesis)
+		if err != nil {
+			return nil, fmt.Errorf("--genesis %s: %w", opts.Genesis, err)
+		}
+		if _, err := types.DecodeGenesisState(doc.AppState); err != nil {
+			return nil, fmt.Errorf("--genesis %s: not a credledger genesis: %w", opts.Genesis, err)
+		}
+		joined, opts.ChainID = doc, doc.ChainID
+	}
 	if opts.ChainID == "" {
 		opts.ChainID = DefaultChainID
 	}
@@ -71,6 +96,9 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 	if len(opts.ChainID) > cmttypes.MaxChainIDLen {
 		return nil, fmt.Errorf("--chain-id: %q is longer than %d characters", opts.ChainID, cmttypes.MaxChainIDLen)
 	}
+	if err := validatePeers(opts.Peers); err != nil {
+		return nil, err
+	}
 	cfg := CometConfig(opts.Home, opts.Moniker, opts.BasePort)
 	if _, err := os.Stat(cfg.GenesisFile()); err == nil {
 		return nil, fmt.Errorf("%w: %s exists; use another --home or remove it", ErrHomeExists, cfg.GenesisFile())
@@ -84,24 +112,51 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 		return nil, fmt.Errorf("create issuer key: %w", err)
 	}
 	valPub := pv.Key.PubKey.Bytes()
-	gi := types.GenesisIssuer{
-		ID: opts.IssuerID, Name: opts.Moniker, Power: 10,
-		SigningPubKey: types.HexBytes(key.PublicKey()), ValidatorPubKey: types.HexBytes(valPub),
-	}
-	doc, err := BuildGenesis(opts.ChainID, opts.GenesisTime, types.DefaultParams(), []types.GenesisIssuer{gi})
-	if err != nil {
-		return nil, err
+	doc := joined
+	if doc == nil {
+		gi := types.GenesisIssuer{
+			ID: opts.IssuerID, Name: opts.Moniker, Power: 10,
+			SigningPubKey: types.HexBytes(key.PublicKey()), ValidatorPubKey: types.HexBytes(valPub),
+		}
+		if doc, err = BuildGenesis(opts.ChainID, opts.GenesisTime, types.DefaultParams(), []types.GenesisIssuer{gi}); err != nil {
+			return nil, err
+		}
 	}
 	if err := doc.SaveAs(cfg.GenesisFile()); err != nil {
 		return nil, fmt.Errorf("write genesis: %w", err)
 	}
-	if err := finishHome(cfg, ""); err != nil {
+	if err := finishHome(cfg, opts.Peers); err != nil {
 		return nil, err
 	}
 	return &InitResult{
 		Home: opts.Home, ChainID: opts.ChainID, IssuerID: opts.IssuerID,
 		KeyPath: KeyPath(opts.Home, opts.IssuerID), RPCAddr: RPCURL(cfg), NodeID: string(nodeKey.ID()),
+		SigningPubKey: hex.EncodeToString(key.PublicKey()), ValidatorPubKey: hex.EncodeToString(valPub),
+		Joined: joined != nil,
 	}, nil
+}
+
+// validatePeers checks a comma-separated list of ID@HOST:PORT.
+func validatePeers(peers string) error {
+	if peers == "" {
+		return nil
+	}
+	for _, p := range strings.Split(peers, ",") {
+		if _, err := p2p.NewNetAddressString(strings.TrimSpace(p)); err != nil {
+			return fmt.Errorf("--peers: %q: want NODE_ID@HOST:PORT: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// ValidatorPubKey returns the consensus public key of the node in home.
+func ValidatorPubKey(home string) ([]byte, error) {
+	cfg := CometConfig(home, "", 0)
+	if _, err := os.Stat(cfg.PrivValidatorKeyFile()); err != nil {
+		return nil, fmt.Errorf("no validator key in %s (%w): create the node with: credledger init --home %s", home, err, home)
+	}
+	pv := privval.LoadFilePVEmptyState(cfg.PrivValidatorKeyFile(), "")
+	return pv.Key.PubKey.Bytes(), nil
 }
 
 // CometConfig returns the CometBFT config credledger uses for a home.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+
 	"github.com/credledger/credledger/types"
 )
 
@@ -80,7 +82,11 @@ func (c *Client) Submit(ctx context.Context, key *KeyFile, action string, hashes
 		if r.Err != nil {
 			continue
 		}
-		r.Height, r.Err = c.waitCommitted(ctx, r.TxHash, opts.CommitTimeout)
+		var res *coretypes.ResultTx
+		res, r.Err = c.waitCommitted(ctx, r.TxHash, opts.CommitTimeout)
+		if res != nil {
+			r.Height = res.Height
+		}
 		if r.Err == nil {
 			committed += len(r.Hashes)
 			if opts.Progress != nil {
@@ -119,27 +125,27 @@ func (c *Client) broadcast(ctx context.Context, key *KeyFile, chainID string, se
 	return r, true, nil
 }
 
-// waitCommitted polls the node until the tx is in a block, and returns the
-// height. A tx that executed with a failure code is an error.
-func (c *Client) waitCommitted(ctx context.Context, txHash []byte, timeout time.Duration) (int64, error) {
+// waitCommitted polls the node until the tx is in a block and returns its
+// result. A tx that executed with a failure code is an error.
+func (c *Client) waitCommitted(ctx context.Context, txHash []byte, timeout time.Duration) (*coretypes.ResultTx, error) {
 	deadline := time.Now().Add(timeout)
 	for {
 		res, err := c.rpc.Tx(ctx, txHash, false)
 		if err == nil {
 			if res.TxResult.Code != 0 {
-				return res.Height, &types.TxError{Code: types.Code(res.TxResult.Code), Msg: res.TxResult.Log}
+				return res, &types.TxError{Code: types.Code(res.TxResult.Code), Msg: res.TxResult.Log}
 			}
-			return res.Height, nil
+			return res, nil
 		}
 		if !strings.Contains(err.Error(), "not found") {
-			return 0, c.unreachable(err)
+			return nil, c.unreachable(err)
 		}
 		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("tx %X was accepted but not committed within %s: it may have been dropped because a tx committed meanwhile made it invalid (check with `credledger status`)", txHash, timeout)
+			return nil, fmt.Errorf("tx %X was accepted but not committed within %s: it may have been dropped because a tx committed meanwhile made it invalid (check with `credledger status`)", txHash, timeout)
 		}
 		select {
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return nil, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

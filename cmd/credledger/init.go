@@ -12,7 +12,7 @@ func newInitCmd() *cobra.Command {
 	var opts node.InitOptions
 	cmd := &cobra.Command{
 		Use:   "init --home DIR",
-		Short: "Create a single-validator consortium in DIR",
+		Short: "Create a single-validator consortium in DIR, or (with --genesis) a node that joins one",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Home == "" {
@@ -32,6 +32,8 @@ func newInitCmd() *cobra.Command {
 	f.StringVar(&opts.IssuerID, "issuer", node.DefaultIssuerID, "id of the founding issuer (also the validator)")
 	f.StringVar(&opts.Moniker, "moniker", "", "node name (default: the issuer id)")
 	f.IntVar(&opts.BasePort, "base-port", 0, "listen on 127.0.0.1: p2p on P, RPC on P+1 (default: CometBFT's ports)")
+	f.StringVar(&opts.Genesis, "genesis", "", "join an existing network: its genesis.json (the node starts as a full node)")
+	f.StringVar(&opts.Peers, "peers", "", "persistent peers, NODE_ID@HOST:PORT[,...]")
 	return cmd
 }
 
@@ -39,4 +41,9 @@ func printInit(cmd *cobra.Command, res *node.InitResult) {
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "initialised %s\n  chain id:   %s\n  issuer:     %s (signing key %s)\n  node id:    %s\n  rpc:        %s\n",
 		res.Home, res.ChainID, res.IssuerID, res.KeyPath, res.NodeID, res.RPCAddr)
+	if res.Joined {
+		fmt.Fprintf(w, `this node joins as a full node; to make %[1]s an issuer and validator, ask a member to run:
+  credledger issuer propose-add --id %[1]s --name NAME --issuer-pubkey %[2]s --validator-pubkey %[3]s --power 10 --from MEMBER_KEY --home MEMBER_HOME
+`, res.IssuerID, res.SigningPubKey, res.ValidatorPubKey)
+	}
 }

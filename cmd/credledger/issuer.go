@@ -1,0 +1,341 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credledger/credledger/config"
+	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/types"
+)
+
+// govFlags are the flags of every signed governance command.
+type govFlags struct {
+	home, from, nodeURL, output string
+	timeout                     time.Duration
+}
+
+func (g *govFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&g.home, "home", "", "home directory holding keys/NAME.json")
+	f.StringVar(&g.from, "from", "", "name of the signing key (an active issuer's)")
+	f.StringVar(&g.nodeURL, "node", node.DefaultNodeURL, "RPC address of a node (default: the home's config)")
+	f.StringVar(&g.output, "output", "text", "output format: text or json")
+	f.DurationVar(&g.timeout, "timeout", 0, "how long to wait for the tx to be committed (default: the home's config, 60s)")
+}
+
+// prepare checks the flags and returns the signing key and a client.
+func (g *govFlags) prepare(cmd *cobra.Command) (*node.KeyFile, *node.Client, error) {
+	if err := checkOutput(g.output); err != nil {
+		return nil, nil, err
+	}
+	if g.from == "" {
+		return nil, nil, fmt.Errorf("--from is required: the name of your signing key in HOME/keys")
+	}
+	if err := requireHome(g.home); err != nil {
+		return nil, nil, err
+	}
+	key, err := node.LoadKey(g.home, g.from)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, cfg, err := homeClient(cmd, g.home, g.nodeURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if g.timeout <= 0 {
+		g.timeout = cfg.Client.CommitTimeout.Duration
+	}
+	return key, c, nil
+}
+
+// homeClient returns a client for --node, or for the home's configured node
+// when --node was not given.
+func homeClient(cmd *cobra.Command, home, nodeURL string) (*node.Client, *config.Config, error) {
+	cfg := config.DefaultConfig()
+	if home != "" {
+		var err error
+		if cfg, err = config.Load(config.Path(home)); err != nil {
+			return nil, nil, err
+		}
+		if !cmd.Flags().Changed("node") {
+			nodeURL = cfg.Client.Node
+		}
+	}
+	c, err := node.NewClient(nodeURL)
+	return c, cfg, err
+}
+
+func newIssuerCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "issuer", Short: "Consortium membership: list issuers, propose admissions and removals, vote, rotate keys"}
+	cmd.AddCommand(newIssuerListCmd(), newIssuerShowCmd(), newProposeAddCmd(), newProposeRemoveCmd(), newVoteCmd(), newRotateKeyCmd())
+	return cmd
+}
+
+type issuerJSON struct {
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	Status          string `json:"status"`
+	Power           int64  `json:"power"`
+	JoinedHeight    int64  `json:"joined_height"`
+	LeftHeight      int64  `json:"left_height"`
+	SigningPubKey   string `json:"signing_pubkey"`
+	ValidatorPubKey string `json:"validator_pubkey"`
+	KeyHeight       int64  `json:"signing_key_height"`
+	PreviousKeys    []struct {
+		PubKey string `json:"pubkey"`
+		From   int64  `json:"from_height"`
+		Until  int64  `json:"until_height"`
+	} `json:"previous_keys"`
+}
+
+func newIssuerJSON(is *types.Issuer) issuerJSON {
+	j := issuerJSON{
+		ID: is.Id, Name: is.Name, Status: is.Status.StatusWord(), Power: is.Power, JoinedHeight: is.JoinedHeight,
+		LeftHeight: is.LeftHeight, SigningPubKey: hex.EncodeToString(is.SigningPubkey),
+		ValidatorPubKey: hex.EncodeToString(is.ValidatorPubkey), KeyHeight: is.SigningKeyHeight,
+	}
+	j.PreviousKeys = make([]struct {
+		PubKey string `json:"pubkey"`
+		From   int64  `json:"from_height"`
+		Until  int64  `json:"until_height"`
+	}, len(is.PreviousKeys))
+	for i, pk := range is.PreviousKeys {
+		j.PreviousKeys[i].PubKey, j.PreviousKeys[i].From, j.PreviousKeys[i].Until = hex.EncodeToString(pk.Pubkey), pk.FromHeight, pk.UntilHeight
+	}
+	return j
+}
+
+func issuerLine(is *types.Issuer) string {
+	left := "-"
+	if is.LeftHeight > 0 {
+		left = fmt.Sprint(is.LeftHeight)
+	}
+	return fmt.Sprintf("%-20s %-24q %-8s power=%-6d joined=%-6d left=%s", is.Id, is.Name, is.Status.StatusWord(), is.Power, is.JoinedHeight, left)
+}
+
+func newIssuerListCmd() *cobra.Command {
+	var nodeURL, output, home string
+	cmd := &cobra.Command{
+		Use:   "list [--node URL] [--output json]",
+		Short: "List every issuer: id, name, status, power, joined and left heights",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			c, _, err := homeClient(cmd, home, nodeURL)
+			if err != nil {
+				return err
+			}
+			issuers, err := c.IssuersAt(cmd.Context(), 0)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				out := make([]issuerJSON, len(issuers))
+				for i, is := range issuers {
+					out[i] = newIssuerJSON(is)
+				}
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
+			}
+			for _, is := range issuers {
+				fmt.Fprintln(cmd.OutOrStdout(), issuerLine(is))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&nodeURL, "node", node.DefaultNodeURL, "RPC address of a node")
+	cmd.Flags().StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
+	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	return cmd
+}
+
+func newIssuerShowCmd() *cobra.Command {
+	var nodeURL, output, home string
+	cmd := &cobra.Command{
+		Use:   "show ID [--node URL] [--output json]",
+		Short: "Show one issuer (checked against a Merkle proof), with its key history",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			if err := types.ValidateIssuerID(args[0]); err != nil {
+				return err
+			}
+			c, _, err := homeClient(cmd, home, nodeURL)
+			if err != nil {
+				return err
+			}
+			is, err := c.Issuer(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			j := newIssuerJSON(is)
+			if output == "json" {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(j)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintln(w, issuerLine(is))
+			fmt.Fprintf(w, "signing key:   %s (since height %d)\nvalidator key: %s\n", j.SigningPubKey, j.KeyHeight, j.ValidatorPubKey)
+			for _, pk := range j.PreviousKeys {
+				fmt.Fprintf(w, "previous key:  %s (heights %d..%d)\n", pk.PubKey, pk.From, pk.Until)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&nodeURL, "node", node.DefaultNodeURL, "RPC address of a node")
+	cmd.Flags().StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
+	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	return cmd
+}
+
+func newProposeAddCmd() *cobra.Command {
+	var g govFlags
+	var m types.MsgProposeAdmission
+	var issuerPub, validatorPub string
+	cmd := &cobra.Command{
+		Use:   "propose-add --id ID --name NAME --issuer-pubkey HEX --validator-pubkey KEY --power N --from NAME --home DIR",
+		Short: "Propose to admit an issuer (and its validator); counts as your yes vote",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if m.SigningPubkey, err = node.ParsePubKey(issuerPub); err != nil {
+				return fmt.Errorf("--issuer-pubkey: %w", err)
+			}
+			if m.ValidatorPubkey, err = node.ParsePubKey(validatorPub); err != nil {
+				return fmt.Errorf("--validator-pubkey: %w", err)
+			}
+			if err := m.ValidateBasic(); err != nil {
+				return err
+			}
+			return submitGov(cmd, &g, func(b *types.TxBody) { b.Msg = &types.TxBody_ProposeAdmission{ProposeAdmission: &m} })
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&m.IssuerId, "id", "", "the new issuer's id")
+	f.StringVar(&m.Name, "name", "", "the new issuer's display name")
+	f.StringVar(&issuerPub, "issuer-pubkey", "", "its tx signing key (hex; `credledger keys show NAME` on its side)")
+	f.StringVar(&validatorPub, "validator-pubkey", "", "its validator key (hex or base64; `credledger show-validator` on its side)")
+	f.Int64Var(&m.Power, "power", 10, "its voting power")
+	g.register(cmd)
+	return cmd
+}
+
+func newProposeRemoveCmd() *cobra.Command {
+	var g govFlags
+	var id string
+	cmd := &cobra.Command{
+		Use:   "propose-remove --id ID --from NAME --home DIR",
+		Short: "Propose to remove an issuer (and its validator); counts as your yes vote",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := types.ValidateIssuerID(id); err != nil {
+				return fmt.Errorf("--id: %w", err)
+			}
+			return submitGov(cmd, &g, func(b *types.TxBody) {
+				b.Msg = &types.TxBody_ProposeRemoval{ProposeRemoval: &types.MsgProposeRemoval{IssuerId: id}}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&id, "id", "", "the issuer to remove")
+	g.register(cmd)
+	return cmd
+}
+
+func newVoteCmd() *cobra.Command {
+	var g govFlags
+	var id uint64
+	var yes, no bool
+	cmd := &cobra.Command{
+		Use:   "vote --proposal N (--yes|--no) --from NAME --home DIR",
+		Short: "Vote on an open proposal",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if yes == no {
+				return fmt.Errorf("give exactly one of --yes or --no")
+			}
+			if id == 0 {
+				return fmt.Errorf("--proposal is required (see `credledger proposal list`)")
+			}
+			return submitGov(cmd, &g, func(b *types.TxBody) {
+				b.Msg = &types.TxBody_Vote{Vote: &types.MsgVote{ProposalId: id, Yes: yes}}
+			})
+		},
+	}
+	cmd.Flags().Uint64Var(&id, "proposal", 0, "proposal id")
+	cmd.Flags().BoolVar(&yes, "yes", false, "vote yes")
+	cmd.Flags().BoolVar(&no, "no", false, "vote no")
+	g.register(cmd)
+	return cmd
+}
+
+func newRotateKeyCmd() *cobra.Command {
+	var g govFlags
+	var newName string
+	cmd := &cobra.Command{
+		Use:   "rotate-key --new-key NAME --from NAME --home DIR",
+		Short: "Replace your issuer's signing key with key NEW (create it first with keys add NEW --issuer ID)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if newName == "" {
+				return fmt.Errorf("--new-key is required: create it with credledger keys add NEW --issuer ID --home DIR")
+			}
+			if err := requireHome(g.home); err != nil {
+				return err
+			}
+			newKey, err := node.LoadKey(g.home, newName)
+			if err != nil {
+				return err
+			}
+			old, err := node.LoadKey(g.home, g.from)
+			if err == nil && newKey.Issuer != old.Issuer {
+				return fmt.Errorf("key %q signs for issuer %q, but %q is issuer %q's; create the new key with --issuer %s", newName, newKey.Issuer, g.from, old.Issuer, old.Issuer)
+			}
+			return submitGov(cmd, &g, func(b *types.TxBody) {
+				b.Msg = &types.TxBody_RotateKey{RotateKey: &types.MsgRotateKey{NewSigningPubkey: newKey.PublicKey()}}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&newName, "new-key", "", "name of the new signing key in HOME/keys")
+	g.register(cmd)
+	return cmd
+}
+
+// govResult is the JSON output of a governance command.
+type govResult struct {
+	Tx       string        `json:"tx"`
+	Height   int64         `json:"height"`
+	Proposal *proposalJSON `json:"proposal,omitempty"`
+}
+
+func submitGov(cmd *cobra.Command, g *govFlags, msg func(*types.TxBody)) error {
+	key, c, err := g.prepare(cmd)
+	if err != nil {
+		return err
+	}
+	out, err := c.SubmitOne(cmd.Context(), key, msg, g.timeout)
+	if err != nil {
+		return err
+	}
+	res := govResult{Tx: fmt.Sprintf("%X", out.TxHash), Height: out.Height}
+	if out.Proposal != nil {
+		p := newProposalJSON(out.Proposal)
+		res.Proposal = &p
+	}
+	if g.output == "json" {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
+	}
+	w := cmd.OutOrStdout()
+	if res.Proposal == nil {
+		fmt.Fprintf(w, "committed at height %d (tx %s); sign later txs with the new key\n", res.Height, res.Tx)
+		return nil
+	}
+	fmt.Fprintf(w, "%s\ncommitted at height %d (tx %s)\n", proposalSummary(res.Proposal), res.Height, res.Tx)
+	return nil
+}
