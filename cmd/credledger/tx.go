@@ -13,7 +13,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credledger/credledger/config"
 	"github.com/credledger/credledger/node"
 	"github.com/credledger/credledger/types"
 )
@@ -84,21 +83,13 @@ func runTx(cmd *cobra.Command, action string, args []string, fl *txFlags) error 
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(config.Path(fl.home))
+	c, cfg, err := homeClient(cmd, fl.home, fl.nodeURL)
 	if err != nil {
 		return err
-	}
-	url := fl.nodeURL
-	if !cmd.Flags().Changed("node") {
-		url = cfg.Client.Node
 	}
 	timeout := fl.timeout
 	if timeout <= 0 {
 		timeout = cfg.Client.CommitTimeout.Duration
-	}
-	c, err := node.NewClient(url)
-	if err != nil {
-		return err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
