@@ -3,6 +3,7 @@ package types
 import (
 	"crypto/ed25519"
 	"fmt"
+	"unicode/utf8"
 )
 
 // MaxPower bounds an issuer's voting power (CometBFT's total power must fit
@@ -18,11 +19,14 @@ func validateKey(what string, k []byte) error {
 
 // ValidateBasic checks the proposed issuer's id, name, keys and power.
 func (m *MsgProposeAdmission) ValidateBasic() error {
+	if m == nil {
+		return Errorf(CodeMissingMessage, "admission proposal is empty")
+	}
 	if err := ValidateIssuerID(m.IssuerId); err != nil {
 		return err
 	}
-	if m.Name == "" || len(m.Name) > MaxIssuerNameLength {
-		return Errorf(CodeInvalidProposal, "issuer name must be 1..%d bytes, got %d", MaxIssuerNameLength, len(m.Name))
+	if m.Name == "" || len(m.Name) > MaxIssuerNameLength || !utf8.ValidString(m.Name) {
+		return Errorf(CodeInvalidProposal, "issuer name must be 1..%d bytes of UTF-8, got %d bytes", MaxIssuerNameLength, len(m.Name))
 	}
 	if err := validateKey("signing key", m.SigningPubkey); err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // signDomain separates credledger tx signatures from any other use of the key.
@@ -165,6 +166,8 @@ func (b *TxBody) ValidateBasic(p Params) error {
 	}
 	if r := b.Reason(); uint64(len(r)) > uint64(p.MaxReasonLength) {
 		return Errorf(CodeReasonTooLong, "reason is %d bytes, at most %d allowed", len(r), p.MaxReasonLength)
+	} else if !utf8.ValidString(r) {
+		return Errorf(CodeMalformedTx, "reason is not valid UTF-8")
 	}
 	seen := make(map[[HashSize]byte]struct{}, len(hashes))
 	for i, h := range hashes {

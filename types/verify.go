@@ -88,8 +88,14 @@ func VerifyValue(appHash, key, value, proofBytes []byte) error {
 	}
 	// IAVL proves a key with one existence or non-existence proof; refuse
 	// batches before ics23 sees them (it panics decompressing a crafted one)
-	switch proof.Proof.(type) {
-	case *ics23.CommitmentProof_Exist, *ics23.CommitmentProof_Nonexist:
+	switch p := proof.Proof.(type) {
+	case *ics23.CommitmentProof_Exist:
+	case *ics23.CommitmentProof_Nonexist:
+		// ics23 never reads this field; insist that it names the key, so
+		// one proof has one meaning
+		if p.Nonexist == nil || !bytes.Equal(p.Nonexist.Key, key) {
+			return fmt.Errorf("%w: key %X: the non-existence proof is about another key", ErrProofInvalid, key)
+		}
 	default:
 		return fmt.Errorf("%w: key %X: not a single existence or non-existence proof", ErrProofInvalid, key)
 	}
