@@ -67,7 +67,7 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 	// skipFastStorageUpgrade=true: no fast-node index, which halves write cost;
 	// Sync: every SaveVersion is fsynced, so a committed block survives a crash
 	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true))
-	if _, err := tree.Load(); err != nil {
+	if err := loadLatest(tree); err != nil {
 		return nil, fmt.Errorf("load state tree: %w", err)
 	}
 	s := &Store{db: db, tree: tree}
@@ -75,6 +75,29 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// loadLatest loads the newest version that was saved completely. SaveVersion
+// writes a large version in several batches (iavl's flush threshold) and its
+// root last, so a crash during a Commit can leave the newest version without
+// a root, and Load then fails. CometBFT was not told that version was
+// committed and replays its block, so the partial version is dropped.
+func loadLatest(tree *iavl.MutableTree) error {
+	_, err := tree.Load()
+	if !errors.Is(err, iavl.ErrVersionDoesNotExist) {
+		return err
+	}
+	latest, lerr := tree.GetLatestVersion()
+	if lerr != nil {
+		return fmt.Errorf("find latest version: %w", lerr)
+	}
+	if err := tree.DeleteVersionsFrom(latest); err != nil {
+		return fmt.Errorf("drop partially saved version %d: %w", latest, err)
+	}
+	if _, err := tree.Load(); err != nil {
+		return fmt.Errorf("after dropping partially saved version %d: %w", latest, err)
+	}
+	return nil
 }
 
 func (s *Store) refreshCommitted() error {

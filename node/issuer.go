@@ -69,6 +69,11 @@ func (c *Client) Submit(ctx context.Context, key *KeyFile, action string, hashes
 		batch := hashes[start:min(start+size, len(hashes))]
 		r, accepted, err := c.broadcast(ctx, key, info.ChainID, seq, action, batch, opts.Reason)
 		if err != nil {
+			for i := range results {
+				if results[i].Err == nil {
+					results[i].Err = fmt.Errorf("sent, but not confirmed: %w", err)
+				}
+			}
 			return results, err
 		}
 		if accepted {
