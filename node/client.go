@@ -86,10 +86,19 @@ func (c *Client) Sequence(ctx context.Context, issuer string) (uint64, error) {
 	return types.DecodeSequence(res.Response.Value)
 }
 
-// Params returns the consortium parameters.
+// Params returns the consortium parameters. On a chain that has not
+// committed its first block yet it waits for it (up to 10 s).
 func (c *Client) Params(ctx context.Context) (types.Params, error) {
 	var p types.Params
 	res, err := c.query(ctx, app.PathParams, nil, 0)
+	for i := 0; i < 50 && types.CodeOf(err) == types.CodeHeightUnavailable; i++ {
+		select {
+		case <-ctx.Done():
+			return p, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		res, err = c.query(ctx, app.PathParams, nil, 0)
+	}
 	if err != nil {
 		return p, err
 	}
