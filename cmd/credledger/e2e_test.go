@@ -202,6 +202,16 @@ func TestCLIWalkthrough(t *testing.T) {
 			require.Regexp(t, hex64Up, rawTx.Tx)
 			require.Empty(t, rawTx.Error)
 		}},
+		{"tx_search finds the tx by credential", func(t *testing.T) {
+			res, err := n.client().RPC().TxSearch(t.Context(), fmt.Sprintf("anchor.credential='%s'", rawHash), false, nil, nil, "")
+			require.NoError(t, err)
+			require.Len(t, res.Txs, 1)
+			require.Equal(t, rawTx.Tx, strings.ToUpper(hex.EncodeToString(res.Txs[0].Hash)))
+			require.Equal(t, rawTx.Height, res.Txs[0].Height)
+			none, err := n.client().RPC().TxSearch(t.Context(), fmt.Sprintf("revoke.credential='%s'", rawHash), false, nil, nil, "")
+			require.NoError(t, err)
+			require.Empty(t, none.Txs, "no revoke touched it")
+		}},
 		{"status valid", func(t *testing.T) {
 			st := runStatus(t, bin, n.url, 0, "valid", cred)
 			require.Equal(t, credHash, st.Hash)
