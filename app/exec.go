@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -223,27 +222,24 @@ func checkTransition(h []byte, signer string, a *types.AnchorRecord, s *types.St
 	return nil
 }
 
-// Event attribute keys. Both are indexed, so tx_search can find every tx
-// that touched a credential ("anchor.credential='<hex>'") or an issuer.
+// Event attribute keys. Both are indexed, so tx_search finds every tx that
+// touched a credential ("anchor.credential='<hex>'") or was sent by an issuer.
 const (
 	AttrCredential = "credential"
 	AttrIssuer     = "issuer"
 )
 
+// credentialEvents returns one event per message, of the action's type
+// ("anchor", "revoke", ...), with the issuer and one credential attribute
+// per hash. One event rather than one per hash keeps a 10,000-hash tx's
+// result (stored, indexed and served by every node) about half as large.
 func credentialEvents(action, issuer string, hashes [][]byte) []abci.Event {
-	events := make([]abci.Event, 0, len(hashes)+1)
-	events = append(events, abci.Event{Type: "credledger", Attributes: []abci.EventAttribute{
-		{Key: "action", Value: action, Index: true},
-		{Key: AttrIssuer, Value: issuer, Index: true},
-		{Key: "count", Value: strconv.Itoa(len(hashes))},
-	}})
+	attrs := make([]abci.EventAttribute, 0, len(hashes)+1)
+	attrs = append(attrs, abci.EventAttribute{Key: AttrIssuer, Value: issuer, Index: true})
 	for _, h := range hashes {
-		events = append(events, abci.Event{Type: action, Attributes: []abci.EventAttribute{
-			{Key: AttrCredential, Value: hex.EncodeToString(h), Index: true},
-			{Key: AttrIssuer, Value: issuer, Index: true},
-		}})
+		attrs = append(attrs, abci.EventAttribute{Key: AttrCredential, Value: hex.EncodeToString(h), Index: true})
 	}
-	return events
+	return []abci.Event{{Type: action, Attributes: attrs}}
 }
 
 func successLog(body *types.TxBody) string {
