@@ -162,6 +162,12 @@ func (c *Client) Issuer(ctx context.Context, id string) (*types.Issuer, error) {
 		return nil, err
 	}
 	appHash, _, ok, err := c.appHashAt(ctx, res.Response.Height+1, info.ChainID)
+	if err == nil && !ok {
+		// a chain at height 1 has no header proving state 1 yet; header 1
+		// proves the genesis state, which is state 1 if block 1 changed
+		// nothing (VerifyIssuer fails otherwise)
+		appHash, _, ok, err = c.appHashAt(ctx, res.Response.Height, info.ChainID)
+	}
 	if err != nil {
 		return nil, err
 	}

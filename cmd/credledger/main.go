@@ -56,6 +56,6 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newInitCmd(), newStartCmd(), newDevCmd(), newKeysCmd(), newHashCmd(),
 		newTxCmd("anchor"), newTxCmd("revoke"), newTxCmd("suspend"), newTxCmd("reinstate"),
-		newStatusCmd(), newTestnetCmd(), newShowValidatorCmd(), newIssuerCmd(), newProposalCmd())
+		newStatusCmd(), newVerifyCmd(), newProveCmd(), newTestnetCmd(), newShowValidatorCmd(), newIssuerCmd(), newProposalCmd())
 	return root
 }

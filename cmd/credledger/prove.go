@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/credledger/credledger/node"
+)
+
+func newProveCmd() *cobra.Command {
+	var f lightFlags
+	var out string
+	cmd := &cobra.Command{
+		Use:   "prove (FILE | --hash HEX) --node URL --witness URL... (--genesis FILE | --trust-height N --trust-hash HEX) -o BUNDLE.json",
+		Short: "Write a self-contained proof bundle that `verify --bundle` checks offline",
+		Long: `Verify a credential like "credledger verify", starting from the trust root with
+a fresh in-memory store (the light home is not used), and write a bundle: the
+answer records and their Merkle proofs, the issuer's record and proof, and
+every signed header, commit and validator set from the trust root to the
+header that proves the answer. Anyone holding the same trust root can check
+it with "credledger verify --bundle", without network access.
+Exits 0 once the bundle is written, whatever the verdict; 1 on error.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(f.output); err != nil {
+				return err
+			}
+			if out == "" {
+				return errors.New("-o BUNDLE.json is required")
+			}
+			hash, file, err := oneTarget(args, f.hashHex)
+			if err != nil {
+				return err
+			}
+			lc, err := f.client(cmd, node.WithInMemoryStore())
+			if err != nil {
+				return err
+			}
+			defer lc.Close() //nolint:errcheck // in memory
+			b, rep, err := lc.Prove(cmd.Context(), hash, f.atHeight)
+			if err != nil {
+				return err
+			}
+			bz, err := b.Encode()
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, bz, 0o644); err != nil {
+				return fmt.Errorf("write bundle: %w", err)
+			}
+			j := newVerifyJSON(rep, file, "light-client")
+			j.Bundle, j.BundleBytes = out, len(bz)
+			if f.output == "json" {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(j)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes, %d headers from %d to %d): %s as of state %d (header %d, %s)\n",
+				out, len(bz), len(b.LightBlocks), b.LightBlocks[0].Height, b.HeaderHeight(), rep.Verdict, rep.Height, rep.HeaderHeight, j.AsOf)
+			return nil
+		},
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().StringVarP(&out, "out", "o", "", "write the bundle to this file")
+	return cmd
+}

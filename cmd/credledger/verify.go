@@ -1,0 +1,253 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/credledger/credledger/node"
+)
+
+// trustFlags choose the trust root and trusting period.
+type trustFlags struct {
+	genesis        string
+	trustHeight    int64
+	trustHash      string
+	trustingPeriod time.Duration
+}
+
+func (f *trustFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.genesis, "genesis", "", "trust this genesis file: its validators and the first block they sign")
+	fs.Int64Var(&f.trustHeight, "trust-height", 0, "height of a trusted header (with --trust-hash)")
+	fs.StringVar(&f.trustHash, "trust-hash", "", "hash of the trusted header at --trust-height (64 hex digits)")
+	fs.DurationVar(&f.trustingPeriod, "trusting-period", node.DefaultTrustingPeriod,
+		"how long a verified header may be used to verify later ones (offline: how old the bundle's root may be)")
+}
+
+// root returns the trust root the flags name.
+func (f *trustFlags) root() (node.TrustRoot, error) {
+	switch {
+	case f.genesis != "" && (f.trustHeight != 0 || f.trustHash != ""):
+		return node.TrustRoot{}, errors.New("give either --genesis or --trust-height with --trust-hash, not both")
+	case f.genesis != "":
+		return node.LoadGenesisTrustRoot(f.genesis)
+	case f.trustHeight != 0 || f.trustHash != "":
+		if f.trustHeight == 0 || f.trustHash == "" {
+			return node.TrustRoot{}, errors.New("--trust-height and --trust-hash go together")
+		}
+		return node.NewHeaderTrustRoot(f.trustHeight, strings.TrimPrefix(f.trustHash, "0x"))
+	}
+	return node.TrustRoot{}, errors.New("give a trust root: --genesis FILE, or --trust-height N --trust-hash HEX")
+}
+
+// lightFlags are the flags of an online light-client command.
+type lightFlags struct {
+	trustFlags
+	nodeURL   string
+	witnesses []string
+	atHeight  int64
+	wait      time.Duration
+	output    string
+	hashHex   string
+}
+
+func (f *lightFlags) register(fs *pflag.FlagSet) {
+	f.trustFlags.register(fs)
+	fs.StringVar(&f.nodeURL, "node", node.DefaultNodeURL, "RPC address of the primary node (answers and headers)")
+	fs.StringSliceVar(&f.witnesses, "witness", nil, "RPC address of a witness node that cross-checks the primary's headers (repeatable; at least one)")
+	fs.Int64Var(&f.atHeight, "at-height", 0, "answer as of this state height (default: the latest whose header is out)")
+	fs.DurationVar(&f.wait, "wait", node.DefaultHeaderWait, "how long to wait for the header that proves the state")
+	fs.StringVar(&f.output, "output", "text", "output format: text or json")
+	fs.StringVar(&f.hashHex, "hash", "", "credential hash as 64 hex digits")
+}
+
+// client starts a light client on the flags.
+func (f *lightFlags) client(cmd *cobra.Command, extra ...node.LightOption) (*node.LightClient, error) {
+	root, err := f.root()
+	if err != nil {
+		return nil, err
+	}
+	if len(f.witnesses) == 0 {
+		return nil, fmt.Errorf("%w: pass --witness URL; on a one-node dev chain you may repeat the --node URL, which checks nothing more", node.ErrNoWitness)
+	}
+	if f.atHeight < 0 {
+		return nil, fmt.Errorf("--at-height %d: want a height > 0", f.atHeight)
+	}
+	opts := append([]node.LightOption{node.WithTrustingPeriod(f.trustingPeriod), node.WithHeaderWait(f.wait)}, extra...)
+	return node.NewLightClient(cmd.Context(), f.nodeURL, f.witnesses, root, opts...)
+}
+
+func newVerifyCmd() *cobra.Command {
+	var f lightFlags
+	var lightHome, bundle string
+	var maxAge time.Duration
+	cmd := &cobra.Command{
+		Use: "verify (FILE | --hash HEX | --bundle BUNDLE.json) (--genesis FILE | --trust-height N --trust-hash HEX) [--node URL --witness URL...]",
+		Example: `  credledger verify cred.json --node http://n1:26657 --witness http://n2:26657 --genesis genesis.json
+  credledger verify --hash 5f0c…e1 --node URL --witness URL --trust-height 1000 --trust-hash 8A3F… --output json
+  credledger verify --bundle cred.bundle.json --genesis genesis.json`,
+		Short: "Check a credential without trusting any node (light client), or check a proof bundle offline",
+		Long: `Verify the header that commits to the answer with CometBFT's light client,
+starting from a trust root (a genesis file, or a trusted header hash) and
+cross-checking every header with the witnesses, then check the answer's Merkle
+proofs against that header's app hash. Trusted headers are kept in --light-home
+(default ~/.credledger-light/CHAIN_ID), so later runs start from them.
+
+With --bundle, check a bundle written by "credledger prove" with no network
+access, against the trust root, at the current time.
+
+A primary that serves a bad proof or header, or a witness that disagrees with
+it, is an error (exit 1) naming what failed, never a verdict.
+Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(f.output); err != nil {
+				return err
+			}
+			var rep *node.LightReport
+			var file, source string
+			var err error
+			if bundle != "" {
+				rep, file, err = verifyBundleFile(cmd, &f, args, bundle)
+				source = "bundle"
+			} else {
+				rep, file, err = verifyOnline(cmd, &f, args, lightHome)
+				source = "light-client"
+			}
+			if err != nil {
+				return err
+			}
+			if maxAge > 0 {
+				if age := time.Since(rep.HeaderTime); age > maxAge {
+					return fmt.Errorf("the verdict is as of header %d at %s, %s ago: older than --max-age %s",
+						rep.HeaderHeight, rep.HeaderTime.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge)
+				}
+			}
+			j := newVerifyJSON(rep, file, source)
+			j.Bundle = bundle
+			if err := printVerify(cmd, rep, j, f.output); err != nil {
+				return err
+			}
+			if code := rep.Verdict.ExitCode(); code != 0 {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	f.register(fs)
+	fs.StringVar(&lightHome, "light-home", "", "directory of the trusted header store (default ~/.credledger-light/CHAIN_ID)")
+	fs.StringVar(&bundle, "bundle", "", "verify this proof bundle offline instead of asking nodes")
+	fs.DurationVar(&maxAge, "max-age", 0, "fail if the verified header is older than this (0: no limit)")
+	return cmd
+}
+
+func verifyOnline(cmd *cobra.Command, f *lightFlags, args []string, lightHome string) (*node.LightReport, string, error) {
+	hash, file, err := oneTarget(args, f.hashHex)
+	if err != nil {
+		return nil, "", err
+	}
+	var opts []node.LightOption
+	if lightHome != "" {
+		opts = append(opts, node.WithLightHome(lightHome))
+	}
+	lc, err := f.client(cmd, opts...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer lc.Close() //nolint:errcheck // nothing to do about it
+	rep, err := lc.Verify(cmd.Context(), hash, f.atHeight)
+	return rep, file, err
+}
+
+func verifyBundleFile(cmd *cobra.Command, f *lightFlags, args []string, path string) (*node.LightReport, string, error) {
+	for _, name := range []string{"witness", "at-height", "light-home", "node", "wait"} {
+		if cmd.Flags().Changed(name) {
+			return nil, "", fmt.Errorf("--%s does not apply to --bundle: a bundle is checked offline", name)
+		}
+	}
+	root, err := f.root()
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := node.LoadBundle(path)
+	if err != nil {
+		return nil, "", err
+	}
+	var file string
+	if len(args) == 1 || f.hashHex != "" {
+		var want []byte
+		if want, file, err = oneTarget(args, f.hashHex); err != nil {
+			return nil, "", err
+		}
+		if hex.EncodeToString(want) != hex.EncodeToString(b.Hash) {
+			return nil, "", fmt.Errorf("bundle %s is about %x, not %x", path, b.Hash, want)
+		}
+	}
+	rep, err := node.VerifyBundle(b, root, time.Now(), f.trustingPeriod)
+	if err != nil {
+		return nil, "", fmt.Errorf("bundle %s: %w", path, err)
+	}
+	return rep, file, nil
+}
+
+// verifyJSON is the JSON of verify and prove: status's fields plus what the
+// light client or bundle established.
+type verifyJSON struct {
+	statusJSON
+	// IssuerStatus is "active" or "removed" (since IssuerStatusHeight),
+	// "unknown" if the proof shows no such issuer, "" if no issuer is named.
+	IssuerStatus       string `json:"issuer_status"`
+	IssuerStatusHeight int64  `json:"issuer_status_height"`
+	HeaderHash         string `json:"header_hash"`
+	// AsOf is the time of the header the verdict is checked against.
+	AsOf     string `json:"as_of"`
+	Verified bool   `json:"verified"`
+	// Source is "light-client" or "bundle".
+	Source      string `json:"source"`
+	Bundle      string `json:"bundle,omitempty"`
+	BundleBytes int    `json:"bundle_bytes,omitempty"`
+}
+
+func newVerifyJSON(rep *node.LightReport, file, source string) verifyJSON {
+	j := verifyJSON{
+		statusJSON: newStatusJSON(&rep.StatusReport, file), HeaderHash: hex.EncodeToString(rep.HeaderHash),
+		AsOf: rep.HeaderTime.UTC().Format(time.RFC3339Nano), Verified: true, Source: source,
+	}
+	j.IssuerStatus, j.IssuerStatusHeight = rep.IssuerStatus()
+	if j.IssuerStatus == "" && rep.Issuer() != "" {
+		j.IssuerStatus = "unknown"
+	}
+	return j
+}
+
+func printVerify(cmd *cobra.Command, rep *node.LightReport, j verifyJSON, output string) error {
+	if output == "json" {
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(j)
+	}
+	if err := printStatus(cmd, &rep.StatusReport, j.File, "text"); err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	switch j.IssuerStatus {
+	case "":
+	case "removed":
+		fmt.Fprintf(w, "issuer:   %s removed from the consortium at height %d\n", j.Issuer, j.IssuerStatusHeight)
+	case "active":
+		fmt.Fprintf(w, "issuer:   %s active member since height %d\n", j.Issuer, j.IssuerStatusHeight)
+	default:
+		fmt.Fprintf(w, "issuer:   %s is not a known issuer (proven)\n", j.Issuer)
+	}
+	how := "by the light client from the trust root"
+	if j.Source == "bundle" {
+		how = "offline from bundle " + j.Bundle
+	}
+	fmt.Fprintf(w, "verified: header %d (%s) %s\nas of:    state %d, %s\n", j.HeaderHeight, j.HeaderHash, how, j.Height, j.AsOf)
+	return nil
+}

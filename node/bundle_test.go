@@ -1,0 +1,394 @@
+package node
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/stretchr/testify/require"
+
+	"github.com/credledger/credledger/types"
+)
+
+var updateBundle = flag.Bool("update-bundle", false, "rewrite testdata/bundle from a live two-node network (run TestLightProveAcrossValidatorChange)")
+
+// The golden bundle proves that testHash("revoked") is revoked, from the
+// genesis of a chain whose validator set went {issuer0} -> {issuer0,
+// issuer1} -> {issuer1}. Regenerate it with:
+//
+//	go test ./node -run TestLightProveAcrossValidatorChange -update-bundle
+//
+// and update the heights in ExampleVerifyBundle.
+const (
+	goldenBundle  = "testdata/bundle/revoked.json"
+	goldenGenesis = "testdata/bundle/genesis.json"
+)
+
+func timeNow() time.Time { return time.Now() }
+
+// loadGolden returns a fresh copy of the golden bundle and its genesis root.
+func loadGolden(t testing.TB) (*Bundle, TrustRoot) {
+	t.Helper()
+	b, err := LoadBundle(goldenBundle)
+	require.NoError(t, err)
+	root, err := LoadGenesisTrustRoot(goldenGenesis)
+	require.NoError(t, err)
+	return b, root
+}
+
+func ExampleVerifyBundle() {
+	b, err := LoadBundle("testdata/bundle/revoked.json")
+	if err != nil {
+		panic(err)
+	}
+	root, err := LoadGenesisTrustRoot("testdata/bundle/genesis.json")
+	if err != nil {
+		panic(err)
+	}
+	rep, err := VerifyBundle(b, root, time.Now(), DefaultTrustingPeriod)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%s by %s, as of state %d (header %d, %d light blocks)\n", rep.Verdict, rep.Issuer(), rep.Height, rep.HeaderHeight, len(b.LightBlocks))
+	// Output: revoked by issuer0, as of state 11 (header 12, 3 light blocks)
+}
+
+func TestVerifyBundleGolden(t *testing.T) {
+	b, root := loadGolden(t)
+	rep, err := VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+	require.NoError(t, err)
+	require.Equal(t, types.VerdictRevoked, rep.Verdict)
+	require.Equal(t, testHash("revoked"), rep.Hash)
+	require.Equal(t, "issuer0", rep.Issuer())
+	st, since := rep.IssuerStatus()
+	require.Equal(t, "removed", st)
+	require.Positive(t, since)
+	require.Equal(t, b.HeaderHeight(), rep.HeaderHeight)
+	require.Equal(t, b.Height, rep.Height)
+	require.Equal(t, b.LightBlocks[len(b.LightBlocks)-1].Time, rep.HeaderTime)
+	require.GreaterOrEqual(t, len(b.LightBlocks), 3, "the golden bundle crosses a validator set change")
+
+	// a header root naming the bundle's first header works as well
+	first := b.LightBlocks[0]
+	hroot := TrustRoot{Height: first.Height, Hash: first.Hash()}
+	_, err = VerifyBundle(b, hroot, timeNow(), DefaultTrustingPeriod)
+	require.NoError(t, err)
+
+	// encoding round trip
+	bz, err := b.Encode()
+	require.NoError(t, err)
+	again, err := DecodeBundle(bz)
+	require.NoError(t, err)
+	bz2, err := again.Encode()
+	require.NoError(t, err)
+	require.Equal(t, string(bz), string(bz2))
+}
+
+// flip changes one bit of bz[i] (bz must be non-empty).
+func flip(bz []byte, i int) { bz[i%len(bz)] ^= 0x01 }
+
+func TestVerifyBundleTampered(t *testing.T) {
+	last := func(b *Bundle) *cmttypes.LightBlock { return b.LightBlocks[len(b.LightBlocks)-1] }
+	for _, tc := range []struct {
+		name    string
+		mutate  func(b *Bundle)
+		wantErr error
+	}{
+		{"anchor record", func(b *Bundle) { flip(b.Anchor, 3) }, types.ErrProofInvalid},
+		{"anchor proof", func(b *Bundle) { flip(b.AnchorProof, 40) }, types.ErrProofInvalid},
+		{"status entry", func(b *Bundle) { flip(b.Status, 3) }, types.ErrProofInvalid},
+		{"status proof", func(b *Bundle) { flip(b.StatusProof, 40) }, types.ErrProofInvalid},
+		{"revocation hidden", func(b *Bundle) { b.Status = nil }, types.ErrProofInvalid},
+		{"issuer record", func(b *Bundle) { flip(b.Issuer.Record, 5) }, types.ErrProofInvalid},
+		{"issuer proof", func(b *Bundle) { flip(b.Issuer.Proof, 40) }, types.ErrProofInvalid},
+		{"issuer record left out", func(b *Bundle) { b.Issuer = nil }, ErrBadBundle},
+		{"issuer id", func(b *Bundle) { b.Issuer.ID = "issuer1" }, ErrBadBundle},
+		{"hash", func(b *Bundle) { flip(b.Hash, 0) }, types.ErrProofInvalid},
+		{"height", func(b *Bundle) { b.Height-- }, ErrBadBundle},
+		{"format", func(b *Bundle) { b.Format = "credledger-proof-bundle/0" }, ErrBadBundle},
+		{"chain id", func(b *Bundle) { b.ChainID = "other-chain" }, ErrBadBundle},
+		{"app hash of the proving header", func(b *Bundle) { flip(last(b).AppHash, 0) }, ErrBadBundle},
+		{"app hash, commit re-pointed", func(b *Bundle) {
+			flip(last(b).AppHash, 0)
+			last(b).Commit.BlockID.Hash = last(b).Header.Hash()
+		}, ErrHeaderNotVerified},
+		{"time of an intermediate header, commit re-pointed", func(b *Bundle) {
+			lb := b.LightBlocks[1]
+			lb.Time = lb.Time.Add(time.Second)
+			lb.Commit.BlockID.Hash = lb.Header.Hash()
+		}, ErrHeaderNotVerified},
+		{"root header, commit re-pointed", func(b *Bundle) {
+			lb := b.LightBlocks[0]
+			flip(lb.AppHash, 1)
+			lb.Commit.BlockID.Hash = lb.Header.Hash()
+		}, ErrTrustRoot},
+		{"signature of the root", func(b *Bundle) { flip(b.LightBlocks[0].Commit.Signatures[0].Signature, 7) }, ErrTrustRoot},
+		{"signature of an intermediate header", func(b *Bundle) {
+			for i := range b.LightBlocks[1].Commit.Signatures {
+				if sig := b.LightBlocks[1].Commit.Signatures[i].Signature; len(sig) > 0 {
+					flip(sig, 9)
+				}
+			}
+		}, ErrHeaderNotVerified},
+		{"signature of the proving header", func(b *Bundle) { flip(last(b).Commit.Signatures[0].Signature, 63) }, ErrHeaderNotVerified},
+		{"validator power", func(b *Bundle) { b.LightBlocks[1].ValidatorSet.Validators[0].VotingPower++ }, ErrBadBundle},
+		{"intermediate header left out", func(b *Bundle) {
+			b.LightBlocks = append(b.LightBlocks[:1], b.LightBlocks[2:]...)
+		}, ErrHeaderNotVerified},
+		{"headers out of order", func(b *Bundle) {
+			b.LightBlocks[0], b.LightBlocks[1] = b.LightBlocks[1], b.LightBlocks[0]
+		}, ErrBadBundle},
+		{"root left out", func(b *Bundle) { b.LightBlocks = b.LightBlocks[1:] }, ErrTrustRoot},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, root := loadGolden(t)
+			_, err := VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+			require.NoError(t, err, "the unmodified bundle verifies")
+			tc.mutate(b)
+			_, err = VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+			require.ErrorIs(t, err, tc.wantErr)
+			// the same change survives encoding, or is refused by the decoder
+			if bz, encErr := b.Encode(); encErr == nil {
+				if decoded, decErr := DecodeBundle(bz); decErr == nil {
+					_, err = VerifyBundle(decoded, root, timeNow(), DefaultTrustingPeriod)
+					require.Error(t, err)
+				}
+			}
+		})
+	}
+}
+
+// TestVerifyBundleTamperedJSON edits the bundle file itself.
+func TestVerifyBundleTamperedJSON(t *testing.T) {
+	raw, err := os.ReadFile(goldenBundle)
+	require.NoError(t, err)
+	_, root := loadGolden(t)
+	for _, tc := range []struct {
+		name string
+		edit func(m map[string]any)
+	}{
+		{"credential.anchor_proof", func(m map[string]any) { editB64(m["credential"].(map[string]any), "anchor_proof") }},
+		{"credential.status_entry", func(m map[string]any) { editB64(m["credential"].(map[string]any), "status_entry") }},
+		{"issuer.record", func(m map[string]any) { editB64(m["issuer"].(map[string]any), "record") }},
+		{"last header app_hash", func(m map[string]any) {
+			h := lightBlockJSON(m, -1)["signed_header"].(map[string]any)["header"].(map[string]any)
+			h["app_hash"] = flipHex(h["app_hash"].(string))
+		}},
+		{"last commit signature", func(m map[string]any) {
+			sigs := lightBlockJSON(m, -1)["signed_header"].(map[string]any)["commit"].(map[string]any)["signatures"].([]any)
+			editB64(sigs[0].(map[string]any), "signature")
+		}},
+		{"root validator pub_key", func(m map[string]any) {
+			v := lightBlockJSON(m, 0)["validator_set"].(map[string]any)["validators"].([]any)[0].(map[string]any)
+			editB64(v["pub_key"].(map[string]any), "value")
+		}},
+		{"header_height", func(m map[string]any) { m["header_height"] = 2 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(raw, &m))
+			tc.edit(m)
+			bz, err := json.Marshal(m)
+			require.NoError(t, err)
+			b, err := DecodeBundle(bz)
+			if err == nil {
+				_, err = VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+			}
+			require.Error(t, err)
+		})
+	}
+}
+
+func lightBlockJSON(m map[string]any, i int) map[string]any {
+	lbs := m["light_blocks"].([]any)
+	if i < 0 {
+		i += len(lbs)
+	}
+	return lbs[i].(map[string]any)
+}
+
+// editB64 flips one bit of the base64 field key of m.
+func editB64(m map[string]any, key string) {
+	bz, err := base64.StdEncoding.DecodeString(m[key].(string))
+	if err != nil || len(bz) == 0 {
+		panic("not base64: " + key)
+	}
+	flip(bz, len(bz)/2)
+	m[key] = base64.StdEncoding.EncodeToString(bz)
+}
+
+func flipHex(s string) string {
+	c := "0"
+	if strings.HasPrefix(s, "0") {
+		c = "1"
+	}
+	return c + s[1:]
+}
+
+// TestVerifyBundleEveryByte flips every byte of every record and proof
+// (checked against the verified proving header) and of every signature.
+func TestVerifyBundleEveryByte(t *testing.T) {
+	b, root := loadGolden(t)
+	target := b.LightBlocks[len(b.LightBlocks)-1]
+	_, err := checkBundleAnswer(b, target)
+	require.NoError(t, err)
+	for name, field := range map[string][]byte{
+		"anchor record": b.Anchor, "anchor proof": b.AnchorProof, "status entry": b.Status,
+		"status proof": b.StatusProof, "issuer record": b.Issuer.Record, "issuer proof": b.Issuer.Proof,
+	} {
+		for i := range field {
+			for _, mask := range []byte{0x01, 0x80} {
+				field[i] ^= mask
+				_, err := checkBundleAnswer(b, target)
+				field[i] ^= mask
+				require.Error(t, err, "%s byte %d ^ %#x still verifies", name, i, mask)
+			}
+		}
+	}
+	step := 1
+	if testing.Short() {
+		step = 7
+	}
+	for bi, lb := range b.LightBlocks {
+		for si, cs := range lb.Commit.Signatures {
+			for i := 0; i < len(cs.Signature); i += step {
+				cs.Signature[i] ^= 0x01
+				_, err := VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+				cs.Signature[i] ^= 0x01
+				require.Error(t, err, "light block %d signature %d byte %d", bi, si, i)
+			}
+		}
+	}
+}
+
+func TestVerifyBundleWrongRoot(t *testing.T) {
+	b, root := loadGolden(t)
+	first := b.LightBlocks[0]
+	otherKey := cmted25519.GenPrivKey().PubKey()
+	for _, tc := range []struct {
+		name string
+		root func() TrustRoot
+	}{
+		{"genesis with another validator", func() TrustRoot {
+			doc := *root.Genesis
+			doc.Validators = []cmttypes.GenesisValidator{{Address: otherKey.Address(), PubKey: otherKey, Power: 10, Name: "other"}}
+			return TrustRoot{Genesis: &doc}
+		}},
+		{"genesis with an extra validator", func() TrustRoot {
+			doc := *root.Genesis
+			doc.Validators = append([]cmttypes.GenesisValidator{{Address: otherKey.Address(), PubKey: otherKey, Power: 100, Name: "other"}}, doc.Validators...)
+			return TrustRoot{Genesis: &doc}
+		}},
+		{"genesis of another chain", func() TrustRoot {
+			doc := *root.Genesis
+			doc.ChainID = "other-chain"
+			return TrustRoot{Genesis: &doc}
+		}},
+		{"genesis starting at another height", func() TrustRoot {
+			doc := *root.Genesis
+			doc.InitialHeight = 5
+			return TrustRoot{Genesis: &doc}
+		}},
+		{"wrong trusted hash", func() TrustRoot {
+			h := append([]byte(nil), first.Hash()...)
+			flip(h, 0)
+			return TrustRoot{Height: first.Height, Hash: h}
+		}},
+		{"trusted hash of another height", func() TrustRoot {
+			return TrustRoot{Height: b.LightBlocks[1].Height, Hash: b.LightBlocks[1].Hash()}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := VerifyBundle(b, tc.root(), timeNow(), DefaultTrustingPeriod)
+			require.ErrorIs(t, err, ErrTrustRoot)
+		})
+	}
+}
+
+func TestVerifyBundleTrustingPeriod(t *testing.T) {
+	b, root := loadGolden(t)
+	rootTime := b.LightBlocks[0].Time
+	for _, tc := range []struct {
+		name    string
+		now     time.Time
+		period  time.Duration
+		wantErr error
+	}{
+		{"now, default period", timeNow(), DefaultTrustingPeriod, nil},
+		{"eleven years on, default period", rootTime.Add(11 * 365 * 24 * time.Hour), DefaultTrustingPeriod, ErrHeaderNotVerified},
+		{"eleven years on, longer period", rootTime.Add(11 * 365 * 24 * time.Hour), 20 * 365 * 24 * time.Hour, nil},
+		{"period shorter than the bundle's age", timeNow(), time.Since(rootTime) / 2, ErrHeaderNotVerified},
+		{"clock before the headers", rootTime.Add(-time.Hour), DefaultTrustingPeriod, ErrHeaderNotVerified},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := VerifyBundle(b, root, tc.now, tc.period)
+			if tc.wantErr == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tc.wantErr)
+		})
+	}
+}
+
+func TestBuildPath(t *testing.T) {
+	b, _ := loadGolden(t)
+	now := timeNow()
+	step := func(a, c *cmttypes.LightBlock) error { return verifyStep(a, c, DefaultTrustingPeriod, now) }
+	rootH, targetH := b.LightBlocks[0].Height, b.HeaderHeight()
+	for _, tc := range []struct {
+		name    string
+		cands   []*cmttypes.LightBlock
+		target  int64
+		wantLen int // 0: error
+	}{
+		{"the bundle's own blocks", b.LightBlocks, targetH, len(b.LightBlocks)},
+		{"root only", b.LightBlocks[:1], rootH, 1},
+		{"no intermediate set", []*cmttypes.LightBlock{b.LightBlocks[0], b.LightBlocks[len(b.LightBlocks)-1]}, targetH, 0},
+		{"target below the root", b.LightBlocks, rootH - 1, 0},
+		{"no root", b.LightBlocks[1:], targetH, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path, err := buildPath(tc.cands, rootH, tc.target, step)
+			if tc.wantLen == 0 {
+				require.Error(t, err)
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, path, tc.wantLen)
+		})
+	}
+}
+
+func FuzzDecodeBundle(f *testing.F) {
+	golden, err := os.ReadFile(goldenBundle)
+	require.NoError(f, err)
+	_, root := loadGolden(f)
+	f.Add(golden)
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/1","chain_id":"x","hash":"00","light_blocks":[{}]}`))
+	f.Add([]byte(`{"light_blocks":[{"signed_header":{"header":{},"commit":{}},"validator_set":{"validators":[null]}}]}`))
+	f.Add([]byte(`{"light_blocks":[null]}`))
+	f.Add(golden[:len(golden)/2])
+	now := timeNow()
+	f.Fuzz(func(t *testing.T, bz []byte) {
+		b, err := DecodeBundle(bz)
+		if err != nil {
+			require.ErrorIs(t, err, ErrBadBundle)
+			return
+		}
+		// a decodable bundle re-encodes, and checking it never panics
+		enc, err := b.Encode()
+		require.NoError(t, err)
+		_, err = DecodeBundle(enc)
+		require.NoError(t, err)
+		_, _ = VerifyBundle(b, root, now, DefaultTrustingPeriod)
+	})
+}

@@ -1,0 +1,449 @@
+package node
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/stretchr/testify/require"
+
+	"github.com/credledger/credledger/app"
+	"github.com/credledger/credledger/types"
+)
+
+func genesisRoot(t *testing.T, ln *lightNet) TrustRoot {
+	t.Helper()
+	root, err := LoadGenesisTrustRoot(ln.genesis)
+	require.NoError(t, err)
+	return root
+}
+
+// newLight returns a light client closed at the end of the test.
+func newLight(t *testing.T, primary string, witnesses []string, root TrustRoot, opts ...LightOption) *LightClient {
+	t.Helper()
+	lc, err := NewLightClient(t.Context(), primary, witnesses, root, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, lc.Close()) })
+	return lc
+}
+
+func TestLightVerifyVerdicts(t *testing.T) {
+	ln := sharedLightNet(t)
+	home := t.TempDir()
+	lc := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithLightHome(home))
+	for _, tc := range []struct {
+		name         string
+		hash         []byte
+		verdict      types.Verdict
+		issuer       string
+		issuerStatus string
+		since        int64
+	}{
+		{"valid, issuer since removed", ln.valid, types.VerdictValid, "issuer0", "removed", ln.rotation.removed},
+		{"revoked", ln.revoked, types.VerdictRevoked, "issuer0", "removed", ln.rotation.removed},
+		{"suspended", ln.suspended, types.VerdictSuspended, "issuer0", "removed", ln.rotation.removed},
+		{"not anchored", ln.unknown, types.VerdictNotAnchored, "", "", 0},
+		{"valid, issuer admitted by governance", ln.late, types.VerdictValid, "issuer1", "active", ln.rotation.admitted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := lc.Verify(t.Context(), tc.hash, 0)
+			require.NoError(t, err)
+			require.Equal(t, tc.verdict, rep.Verdict)
+			require.Equal(t, tc.issuer, rep.Issuer())
+			st, since := rep.IssuerStatus()
+			require.Equal(t, tc.issuerStatus, st)
+			require.Equal(t, tc.since, since)
+			require.Equal(t, rep.HeaderHeight-1, rep.Height)
+			require.Greater(t, rep.Height, ln.rotation.removed, "the answer is after the validator set changed")
+			require.Equal(t, ln.chainID, rep.ChainID)
+			require.False(t, rep.HeaderTime.IsZero())
+		})
+	}
+
+	t.Run("warm restart uses the stored headers", func(t *testing.T) {
+		require.NoError(t, lc.Close())
+		_, err := os.Stat(filepath.Join(home, trustRecordFile))
+		require.NoError(t, err)
+		warm := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithLightHome(home))
+		rep, err := warm.Verify(t.Context(), ln.valid, 0)
+		require.NoError(t, err)
+		require.Equal(t, types.VerdictValid, rep.Verdict)
+		for _, lb := range warm.sess.rec.candidates() {
+			require.NotEqual(t, int64(1), lb.Height, "a warm client must not fetch the root again")
+		}
+	})
+
+	t.Run("a light home refuses another trust root", func(t *testing.T) {
+		root := headerRoot(t, ln, 2)
+		other, err := NewLightClient(t.Context(), ln.urls[0], []string{ln.urls[1]}, root, WithLightHome(home))
+		require.NoError(t, err)
+		_, err = other.Verify(t.Context(), ln.valid, 0)
+		require.ErrorIs(t, err, ErrTrustRoot)
+		require.ErrorContains(t, err, "another --light-home")
+		require.NoError(t, other.Close())
+	})
+}
+
+// headerRoot returns the trust root "header h has the hash node 0 reports".
+func headerRoot(t *testing.T, ln *lightNet, h int64) TrustRoot {
+	t.Helper()
+	res, err := ln.clients[0].RPC().Commit(t.Context(), &h)
+	require.NoError(t, err)
+	root, err := NewHeaderTrustRoot(h, hex.EncodeToString(res.Header.Hash()))
+	require.NoError(t, err)
+	return root
+}
+
+func TestLightVerifyAtHeight(t *testing.T) {
+	ln := sharedLightNet(t)
+	lc := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithInMemoryStore())
+	for _, tc := range []struct {
+		name    string
+		hash    []byte
+		height  int64
+		verdict types.Verdict
+		issuer  string
+	}{
+		{"before the anchor", ln.valid, ln.validHeight - 1, types.VerdictNotAnchored, ""},
+		{"at the anchor", ln.valid, ln.validHeight, types.VerdictValid, "active"},
+		{"after the issuer was removed", ln.valid, ln.rotation.removed, types.VerdictValid, "removed"},
+		{"revoked, before the rotation", ln.revoked, ln.rotation.admitted - 1, types.VerdictRevoked, "active"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := lc.Verify(t.Context(), tc.hash, tc.height)
+			require.NoError(t, err)
+			require.Equal(t, tc.verdict, rep.Verdict)
+			require.Equal(t, tc.height, rep.Height)
+			require.Equal(t, tc.height+1, rep.HeaderHeight)
+			st, _ := rep.IssuerStatus()
+			require.Equal(t, tc.issuer, st)
+		})
+	}
+	_, err := lc.Verify(t.Context(), ln.valid, ln.latestHeight(t)+1000)
+	require.Error(t, err, "a height the chain has not reached")
+}
+
+func TestLightTrustRoots(t *testing.T) {
+	ln := sharedLightNet(t)
+	good := headerRoot(t, ln, 3)
+	bad := good
+	bad.Hash = append([]byte(nil), good.Hash...)
+	bad.Hash[0] ^= 1
+	for _, tc := range []struct {
+		name      string
+		root      TrustRoot
+		witnesses []string
+		wantErr   error
+	}{
+		{"trusted header", good, []string{ln.urls[1]}, nil},
+		{"witness may repeat the primary", good, []string{ln.urls[0]}, nil},
+		{"wrong trusted hash", bad, []string{ln.urls[1]}, ErrTrustRoot},
+		{"no witness", good, nil, ErrNoWitness},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lc, err := NewLightClient(t.Context(), ln.urls[0], tc.witnesses, tc.root, WithInMemoryStore())
+			if err == nil {
+				t.Cleanup(func() { _ = lc.Close() })
+				_, err = lc.Verify(t.Context(), ln.late, 0)
+			}
+			if tc.wantErr == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tc.wantErr)
+		})
+	}
+
+	t.Run("genesis of another chain", func(t *testing.T) {
+		root := genesisRoot(t, ln)
+		doc := *root.Genesis
+		doc.ChainID = "other-chain"
+		_, err := NewLightClient(t.Context(), ln.urls[0], []string{ln.urls[1]}, TrustRoot{Genesis: &doc}, WithInMemoryStore())
+		require.ErrorIs(t, err, ErrTrustRoot)
+	})
+}
+
+// mutateFn rewrites a JSON-RPC result (nil: leave it).
+type mutateFn = func(method string, params map[string]json.RawMessage, result json.RawMessage) json.RawMessage
+
+// onQuery rewrites the abci_query answers for path.
+func onQuery(path string, fn func(*coretypes.ResultABCIQuery) bool) mutateFn {
+	return func(method string, params map[string]json.RawMessage, result json.RawMessage) json.RawMessage {
+		if method != "abci_query" || paramString(params, "path") != path {
+			return nil
+		}
+		return rewrite(result, fn)
+	}
+}
+
+// onCommit rewrites the signed headers of heights above 1 (the genesis
+// root's block stays intact, so the attack is on later headers).
+func onCommit(fn func(*coretypes.ResultCommit)) mutateFn {
+	return func(method string, _ map[string]json.RawMessage, result json.RawMessage) json.RawMessage {
+		if method != "commit" {
+			return nil
+		}
+		return rewrite(result, func(c *coretypes.ResultCommit) bool {
+			if c.Header == nil || c.Header.Height < 2 {
+				return false
+			}
+			fn(c)
+			return true
+		})
+	}
+}
+
+// onValidators rewrites the validator sets of heights above 1.
+func onValidators(fn func(*coretypes.ResultValidators)) mutateFn {
+	return func(method string, _ map[string]json.RawMessage, result json.RawMessage) json.RawMessage {
+		if method != "validators" {
+			return nil
+		}
+		return rewrite(result, func(v *coretypes.ResultValidators) bool {
+			if v.BlockHeight < 2 {
+				return false
+			}
+			fn(v)
+			return true
+		})
+	}
+}
+
+// onAnswer rewrites the decoded /credential answer.
+func onAnswer(fn func(*types.CredentialAnswer)) mutateFn {
+	return onQuery(app.PathCredential, func(r *coretypes.ResultABCIQuery) bool {
+		var ans types.CredentialAnswer
+		if err := ans.Unmarshal(r.Response.Value); err != nil {
+			panic(err)
+		}
+		fn(&ans)
+		bz, err := ans.Marshal()
+		if err != nil {
+			panic(err)
+		}
+		r.Response.Value = bz
+		return true
+	})
+}
+
+func flipProofOp(i int) func(*coretypes.ResultABCIQuery) bool {
+	return func(r *coretypes.ResultABCIQuery) bool {
+		data := r.Response.ProofOps.Ops[i].Data
+		data[len(data)/2] ^= 1
+		return true
+	}
+}
+
+// forgeAppHash changes the header's app hash; with rehash it also points
+// the commit at the new header hash, so only the signatures give it away.
+func forgeAppHash(rehash bool) func(*coretypes.ResultCommit) {
+	return func(c *coretypes.ResultCommit) {
+		c.Header.AppHash = append([]byte(nil), c.Header.AppHash...)
+		c.Header.AppHash[0] ^= 1
+		if rehash {
+			c.Commit.BlockID.Hash = c.Header.Hash()
+		}
+	}
+}
+
+func TestLightDetectsLyingPrimary(t *testing.T) {
+	ln := sharedLightNet(t)
+	for _, tc := range []struct {
+		name    string
+		hash    []byte
+		mutate  mutateFn
+		wantErr error
+		msg     string // the error names what failed
+	}{
+		{name: "honest proxy", hash: ln.revoked},
+		{"tampered anchor proof", ln.revoked, onQuery(app.PathCredential, flipProofOp(0)), types.ErrProofInvalid, "anchor record"},
+		{"tampered status proof", ln.revoked, onQuery(app.PathCredential, flipProofOp(1)), types.ErrProofInvalid, "status entry"},
+		{"tampered anchor record", ln.valid, onAnswer(func(a *types.CredentialAnswer) {
+			var rec types.AnchorRecord
+			if err := rec.Unmarshal(a.Anchor); err != nil {
+				panic(err)
+			}
+			rec.IssuerId = "issuer1"
+			a.Anchor, _ = rec.Marshal()
+		}), types.ErrProofInvalid, "anchor record"},
+		{"hidden revocation", ln.revoked, onAnswer(func(a *types.CredentialAnswer) { a.Status = nil }), types.ErrProofInvalid, "status entry"},
+		{"made-up anchor", ln.unknown, onAnswer(func(a *types.CredentialAnswer) {
+			a.Anchor, _ = (&types.AnchorRecord{IssuerId: "issuer1", Height: 3}).Marshal()
+		}), types.ErrProofInvalid, "anchor record"},
+		{"answer about another credential", ln.unknown, func(method string, params map[string]json.RawMessage, result json.RawMessage) json.RawMessage {
+			if method != "abci_query" || paramString(params, "path") != app.PathCredential {
+				return nil
+			}
+			return rewrite(result, func(r *coretypes.ResultABCIQuery) bool {
+				other, err := ln.clients[0].RPC().ABCIQueryWithOptions(context.Background(), app.PathCredential, ln.valid,
+					rpcclient.ABCIQueryOptions{Height: r.Response.Height, Prove: true})
+				if err != nil {
+					panic(err)
+				}
+				// keep the proof ops' keys of the hash asked about
+				for i := range other.Response.ProofOps.Ops {
+					other.Response.ProofOps.Ops[i].Key = r.Response.ProofOps.Ops[i].Key
+				}
+				r.Response = other.Response
+				return true
+			})
+		}, types.ErrMalformedAnswer, "another hash"},
+		{"tampered issuer record", ln.valid, onQuery(app.PathIssuer, func(r *coretypes.ResultABCIQuery) bool {
+			var is types.Issuer
+			if err := is.Unmarshal(r.Response.Value); err != nil {
+				panic(err)
+			}
+			is.Status, is.LeftHeight = types.IssuerStatus_ISSUER_STATUS_ACTIVE, 0
+			r.Response.Value, _ = is.Marshal()
+			return true
+		}), types.ErrProofInvalid, `issuer "issuer0"`},
+		{"header from another chain", ln.valid, onCommit(func(c *coretypes.ResultCommit) { c.Header.ChainID = "other-chain" }), ErrInvalidLightBlock, "another chain"},
+		{"app hash changed in the header", ln.valid, onCommit(forgeAppHash(false)), ErrInvalidLightBlock, "commit signs block"},
+		{"forged header with a matching block id", ln.valid, onCommit(forgeAppHash(true)), ErrHeaderNotVerified, "signature"},
+		{"forged commit signatures", ln.valid, onCommit(func(c *coretypes.ResultCommit) {
+			for i := range c.Commit.Signatures {
+				if sig := c.Commit.Signatures[i].Signature; len(sig) > 0 {
+					sig[0] ^= 1
+				}
+			}
+		}), ErrHeaderNotVerified, "signature"},
+		{"validator set changed", ln.valid, onValidators(func(v *coretypes.ResultValidators) { v.Validators[0].VotingPower++ }), ErrInvalidLightBlock, "validator"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proxy := newRPCProxy(t, ln.urls[0], tc.mutate)
+			lc := newLight(t, proxy.URL(), []string{ln.urls[1]}, genesisRoot(t, ln), WithInMemoryStore(), WithHeaderWait(2*time.Second))
+			rep, err := lc.Verify(t.Context(), tc.hash, 0)
+			if tc.wantErr == nil {
+				require.NoError(t, err)
+				require.NotNil(t, rep)
+				return
+			}
+			require.ErrorIs(t, err, tc.wantErr)
+			require.ErrorContains(t, err, tc.msg)
+			require.False(t, errors.Is(err, ErrDivergence), "a lying primary with an honest witness is not reported as a fork: %v", err)
+			t.Log(err)
+		})
+	}
+}
+
+func TestLightDetectsDivergentWitness(t *testing.T) {
+	ln := sharedLightNet(t)
+	for _, tc := range []struct {
+		name   string
+		mutate mutateFn
+	}{
+		{"witness changes the app hash", onCommit(forgeAppHash(false))},
+		{"witness serves a conflicting header", onCommit(forgeAppHash(true))},
+		{"witness serves another chain", onCommit(func(c *coretypes.ResultCommit) { c.Header.ChainID = "other-chain" })},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			witness := newRPCProxy(t, ln.urls[1], tc.mutate)
+			lc := newLight(t, ln.urls[0], []string{witness.URL()}, genesisRoot(t, ln), WithInMemoryStore())
+			_, err := lc.Verify(t.Context(), ln.valid, 0)
+			require.ErrorIs(t, err, ErrDivergence)
+			require.ErrorContains(t, err, witness.URL())
+			t.Log(err)
+		})
+	}
+
+	t.Run("the verdict is not retried with another witness", func(t *testing.T) {
+		witness := newRPCProxy(t, ln.urls[1], onCommit(forgeAppHash(true)))
+		lc := newLight(t, ln.urls[0], []string{witness.URL(), ln.urls[1]}, genesisRoot(t, ln), WithInMemoryStore())
+		_, err := lc.Verify(t.Context(), ln.valid, 0)
+		require.ErrorIs(t, err, ErrDivergence)
+		_, err = lc.Verify(t.Context(), ln.valid, 0)
+		require.ErrorIs(t, err, ErrDivergence, "a client that saw a divergence stays failed")
+	})
+}
+
+func TestLightProveAcrossValidatorChange(t *testing.T) {
+	ln := sharedLightNet(t)
+	root := genesisRoot(t, ln)
+	lc := newLight(t, ln.urls[0], []string{ln.urls[1]}, root, WithLightHome(t.TempDir()))
+	for _, tc := range []struct {
+		name    string
+		hash    []byte
+		verdict types.Verdict
+	}{
+		{"revoked", ln.revoked, types.VerdictRevoked},
+		{"valid", ln.late, types.VerdictValid},
+		{"not anchored", ln.unknown, types.VerdictNotAnchored},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, rep, err := lc.Prove(t.Context(), tc.hash, 0)
+			require.NoError(t, err)
+			require.Equal(t, tc.verdict, rep.Verdict)
+			// genesis {issuer0} -> {issuer0, issuer1} -> {issuer1}: the
+			// target is signed by no genesis validator, so the path needs a
+			// header of the intermediate set
+			require.GreaterOrEqual(t, len(b.LightBlocks), 3)
+			require.Equal(t, int64(1), b.LightBlocks[0].Height)
+			require.Equal(t, 2, b.LightBlocks[1].ValidatorSet.Size())
+
+			bz, err := b.Encode()
+			require.NoError(t, err)
+			decoded, err := DecodeBundle(bz)
+			require.NoError(t, err)
+			for _, r := range []TrustRoot{root, headerRoot(t, ln, 1)} {
+				got, err := VerifyBundle(decoded, r, timeNow(), DefaultTrustingPeriod)
+				require.NoError(t, err)
+				require.Equal(t, rep.Verdict, got.Verdict)
+				require.Equal(t, rep.Height, got.Height)
+				require.Equal(t, rep.HeaderTime, got.HeaderTime)
+				require.Equal(t, rep.Issuer(), got.Issuer())
+			}
+			// the bundle's blocks match what the online verifier trusts
+			online, err := lc.Verify(t.Context(), tc.hash, rep.Height)
+			require.NoError(t, err)
+			require.Equal(t, online.HeaderHash, rep.HeaderHash)
+			require.Equal(t, online.Verdict, rep.Verdict)
+		})
+	}
+
+	t.Run("at a height before the rotation", func(t *testing.T) {
+		b, rep, err := lc.Prove(t.Context(), ln.revoked, ln.rotation.admitted-1)
+		require.NoError(t, err)
+		require.Equal(t, types.VerdictRevoked, rep.Verdict)
+		require.Equal(t, ln.rotation.admitted-1, b.Height)
+		st, _ := rep.IssuerStatus()
+		require.Equal(t, "active", st)
+	})
+
+	if *updateBundle {
+		b, _, err := lc.Prove(t.Context(), ln.revoked, 0)
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Dir(goldenBundle), 0o755))
+		require.NoError(t, b.Save(goldenBundle))
+		gen, err := os.ReadFile(ln.genesis)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(goldenGenesis, gen, 0o644))
+		t.Logf("wrote %s and %s", goldenBundle, goldenGenesis)
+	}
+}
+
+func TestLightRejectsBadInput(t *testing.T) {
+	ln := sharedLightNet(t)
+	lc := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithInMemoryStore())
+	for _, tc := range []struct {
+		name   string
+		hash   []byte
+		height int64
+	}{
+		{"short hash", []byte{1, 2, 3}, 0},
+		{"negative height", ln.valid, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := lc.Verify(t.Context(), tc.hash, tc.height)
+			require.Error(t, err)
+			require.False(t, strings.Contains(err.Error(), "not_anchored"))
+		})
+	}
+}
