@@ -60,7 +60,7 @@ type lightFlags struct {
 func (f *lightFlags) register(fs *pflag.FlagSet) {
 	f.trustFlags.register(fs)
 	fs.StringVar(&f.nodeURL, "node", node.DefaultNodeURL, "RPC address of the primary node (answers and headers)")
-	fs.StringSliceVar(&f.witnesses, "witness", nil, "RPC address of a witness node that cross-checks the primary's headers (repeatable; at least one)")
+	fs.StringSliceVar(&f.witnesses, "witness", nil, "RPC address of a witness node that cross-checks the primary's headers (repeatable; without one nothing is cross-checked)")
 	fs.Int64Var(&f.atHeight, "at-height", 0, "answer as of this state height (default: the latest whose header is out)")
 	fs.DurationVar(&f.wait, "wait", node.DefaultHeaderWait, "how long to wait for the header that proves the state")
 	fs.StringVar(&f.output, "output", "text", "output format: text or json")
@@ -73,14 +73,19 @@ func (f *lightFlags) client(cmd *cobra.Command, extra ...node.LightOption) (*nod
 	if err != nil {
 		return nil, err
 	}
-	if len(f.witnesses) == 0 {
-		return nil, fmt.Errorf("%w: pass --witness URL; on a one-node dev chain you may repeat the --node URL, which checks nothing more", node.ErrNoWitness)
+	witnesses := f.witnesses
+	if len(witnesses) == 0 {
+		// CometBFT's light client needs a witness; the primary itself still
+		// lets every header be verified from the trust root, but nothing is
+		// cross-checked, so say so
+		fmt.Fprintln(cmd.ErrOrStderr(), "credledger: warning: no --witness given: headers are verified from the trust root but not cross-checked with another node (fork detection is off)")
+		witnesses = []string{f.nodeURL}
 	}
 	if f.atHeight < 0 {
 		return nil, fmt.Errorf("--at-height %d: want a height > 0", f.atHeight)
 	}
 	opts := append([]node.LightOption{node.WithTrustingPeriod(f.trustingPeriod), node.WithHeaderWait(f.wait)}, extra...)
-	return node.NewLightClient(cmd.Context(), f.nodeURL, f.witnesses, root, opts...)
+	return node.NewLightClient(cmd.Context(), f.nodeURL, witnesses, root, opts...)
 }
 
 func newVerifyCmd() *cobra.Command {
