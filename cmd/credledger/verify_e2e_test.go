@@ -1,0 +1,88 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/credledger/credledger/node"
+)
+
+// TestCLIVerifyAndBundle drives verify and prove through the binary: the
+// light-client verdicts and exit codes, JSON fields, an offline bundle, a
+// tampered bundle and a bundle checked against the wrong genesis.
+func TestCLIVerifyAndBundle(t *testing.T) {
+	bin := e2eBinary(t)
+	n := startTestNode(t, bin)
+	dir := t.TempDir()
+	genesis := filepath.Join(n.home, "config", "genesis.json")
+	from := []string{"--from", node.DefaultIssuerID, "--home", n.home}
+	valid, revoked, unknown := randomHex(t), randomHex(t), randomHex(t)
+	runTxOK(t, bin, append([]string{"anchor", "--hash", valid, "--hash", revoked}, from...)...)
+	runTxOK(t, bin, append([]string{"revoke", "--hash", revoked, "--reason", "void"}, from...)...)
+
+	lightHome := filepath.Join(dir, "light")
+	verify := func(t *testing.T, wantCode int, args ...string) map[string]any {
+		t.Helper()
+		args = append(append([]string{"verify"}, args...), "--output", "json")
+		res := runCLI(t, bin, args...)
+		require.Equal(t, wantCode, res.code, "%s", res)
+		if wantCode == 1 {
+			require.Empty(t, res.stdout)
+			return nil
+		}
+		var out map[string]any
+		require.NoError(t, json.Unmarshal([]byte(res.stdout), &out), "%s", res)
+		require.Equal(t, true, out["verified"])
+		require.NotEmpty(t, out["as_of"])
+		if out["verdict"] != "not_anchored" {
+			require.Equal(t, "active", out["issuer_status"])
+		}
+		return out
+	}
+	online := []string{"--node", n.url, "--witness", n.url, "--genesis", genesis, "--light-home", lightHome}
+	for _, tc := range []struct {
+		hash    string
+		code    int
+		verdict string
+	}{
+		{valid, 0, "valid"},
+		{revoked, 2, "revoked"},
+		{unknown, 4, "not_anchored"},
+	} {
+		t.Run(tc.verdict, func(t *testing.T) {
+			out := verify(t, tc.code, append([]string{"--hash", tc.hash}, online...)...)
+			require.Equal(t, tc.verdict, out["verdict"])
+			require.Equal(t, tc.hash, out["hash"])
+		})
+	}
+
+	bundle := filepath.Join(dir, "revoked.bundle.json")
+	res := runCLI(t, bin, append([]string{"prove", "--hash", revoked, "-o", bundle}, online[:6]...)...)
+	require.Equal(t, 0, res.code, "%s", res)
+	out := verify(t, 2, "--bundle", bundle, "--genesis", genesis)
+	require.Equal(t, "revoked", out["verdict"])
+	require.Equal(t, "void", out["reason"])
+
+	t.Run("tampered bundle", func(t *testing.T) {
+		var b map[string]any
+		bz, err := os.ReadFile(bundle)
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(bz, &b))
+		cred := b["credential"].(map[string]any)
+		cred["status_entry"] = nil // hide the revocation
+		bz, err = json.Marshal(b)
+		require.NoError(t, err)
+		tampered := filepath.Join(dir, "tampered.json")
+		require.NoError(t, os.WriteFile(tampered, bz, 0o644))
+		verify(t, 1, "--bundle", tampered, "--genesis", genesis)
+	})
+	t.Run("wrong genesis", func(t *testing.T) {
+		other := filepath.Join(dir, "other")
+		require.Equal(t, 0, runCLI(t, bin, "init", "--home", other, "--base-port", "1").code)
+		verify(t, 1, "--bundle", bundle, "--genesis", filepath.Join(other, "config", "genesis.json"))
+	})
+}
