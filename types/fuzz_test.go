@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"testing"
+	"unicode/utf8"
 
 	ics23 "github.com/cosmos/ics23/go"
 
@@ -77,7 +78,8 @@ func FuzzDecodeTx(f *testing.F) {
 			}
 			switch types.CodeOf(err) {
 			case types.CodeInvalidIssuerID, types.CodeMissingMessage, types.CodeEmptyBatch, types.CodeBatchTooLarge,
-				types.CodeReasonTooLong, types.CodeBadHashLength, types.CodeDuplicateHash, types.CodeInvalidProposal:
+				types.CodeReasonTooLong, types.CodeBadHashLength, types.CodeDuplicateHash, types.CodeInvalidProposal,
+				types.CodeMalformedTx: // a reason that is not UTF-8
 			default:
 				t.Fatalf("ValidateBasic error has code %v: %v", types.CodeOf(err), err)
 			}
@@ -111,7 +113,7 @@ func checkValidBody(t *testing.T, b *types.TxBody, p types.Params) {
 		return
 	}
 	hashes := b.Hashes()
-	if len(hashes) == 0 || len(hashes) > int(p.MaxBatchSize) || len(b.Reason()) > int(p.MaxReasonLength) {
+	if len(hashes) == 0 || len(hashes) > int(p.MaxBatchSize) || len(b.Reason()) > int(p.MaxReasonLength) || !utf8.ValidString(b.Reason()) {
 		t.Fatalf("ValidateBasic accepted %d hashes and a %d-byte reason under %+v", len(hashes), len(b.Reason()), p)
 	}
 	seen := map[string]bool{}
