@@ -125,9 +125,13 @@ var (
 	portsUsed = map[int]bool{}
 )
 
+// the single-node tests take ports from 10000-19999: below Linux's
+// ephemeral range (32768-60999), where an outgoing connection could take a
+// port between the check and the node's bind, and apart from the network
+// tests' 20000-29999
 const (
-	portLow   = 30000
-	portHigh  = 60000
+	portLow   = 10000
+	portHigh  = 20000
 	portTries = 200
 )
 

@@ -13,7 +13,7 @@ import (
 )
 
 func newStatusCmd() *cobra.Command {
-	var nodeURL, output, hashHex string
+	var nodeURL, output, hashHex, home string
 	var wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "status (FILE | --hash HEX) [--node URL]",
@@ -30,7 +30,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 			if err != nil {
 				return err
 			}
-			c, err := node.NewClient(nodeURL)
+			c, _, err := homeClient(cmd, home, nodeURL)
 			if err != nil {
 				return err
 			}
@@ -49,6 +49,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&nodeURL, "node", node.DefaultNodeURL, "RPC address of a node")
+	f.StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
 	f.StringVar(&output, "output", "text", "output format: text or json")
 	f.StringVar(&hashHex, "hash", "", "credential hash as 64 hex digits")
 	f.DurationVar(&wait, "wait", 10*time.Second, "how long to wait for the header that proves the latest state")
