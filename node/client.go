@@ -108,19 +108,6 @@ func (c *Client) Params(ctx context.Context) (types.Params, error) {
 	return p, nil
 }
 
-// Issuers returns every issuer record (unproven).
-func (c *Client) Issuers(ctx context.Context) ([]*types.Issuer, error) {
-	res, err := c.query(ctx, app.PathIssuers, nil, 0)
-	if err != nil {
-		return nil, err
-	}
-	var list types.IssuerList
-	if err := list.Unmarshal(res.Response.Value); err != nil {
-		return nil, fmt.Errorf("decode issuer list: %w", err)
-	}
-	return list.Issuers, nil
-}
-
 // CredentialProof is a /credential answer with its proofs, as served by a
 // node for state height Height (provable by header Height+1).
 type CredentialProof struct {
