@@ -131,17 +131,23 @@ func newProposal(st *overlay, bc *blockContext, proposer string, p *types.Propos
 }
 
 func proposeAdmission(st *overlay, bc *blockContext, proposer string, m *types.MsgProposeAdmission) ([]abci.Event, error) {
-	existing, err := getIssuer(st, m.IssuerId)
-	if err != nil {
-		return nil, err
-	}
-	if existing != nil {
-		return nil, types.Errorf(types.CodeIssuerExists, "issuer id %q is already taken (status %s); ids are never reused", m.IssuerId, existing.Status.StatusWord())
-	}
-	if err := checkKeysUnused(st, m.SigningPubkey, m.ValidatorPubkey); err != nil {
+	if err := checkAdmissible(st, m); err != nil {
 		return nil, err
 	}
 	return newProposal(st, bc, proposer, &types.Proposal{Action: &types.Proposal_Admission{Admission: m}})
+}
+
+// checkAdmissible rejects an admission whose id exists (or existed) or
+// whose keys some issuer uses or used.
+func checkAdmissible(r reader, m *types.MsgProposeAdmission) error {
+	existing, err := getIssuer(r, m.IssuerId)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		return types.Errorf(types.CodeIssuerExists, "issuer id %q is already taken (status %s); ids are never reused", m.IssuerId, existing.Status.StatusWord())
+	}
+	return checkKeysUnused(r, m.SigningPubkey, m.ValidatorPubkey)
 }
 
 func proposeRemoval(st *overlay, bc *blockContext, proposer string, m *types.MsgProposeRemoval) ([]abci.Event, error) {
@@ -241,6 +247,15 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 	switch a := p.Action.(type) {
 	case *types.Proposal_Admission:
 		m := a.Admission
+		// another admission may have taken the id or a key since this
+		// proposal was made: then it cannot take effect
+		if err := checkAdmissible(st, m); err != nil {
+			if types.CodeOf(err) == types.CodeInternal {
+				return err
+			}
+			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
+			return nil
+		}
 		is := &types.Issuer{
 			Id: m.IssuerId, Name: m.Name, SigningPubkey: m.SigningPubkey, ValidatorPubkey: m.ValidatorPubkey,
 			Power: m.Power, Status: types.IssuerStatus_ISSUER_STATUS_ACTIVE, JoinedHeight: bc.height, SigningKeyHeight: bc.height,

@@ -271,3 +271,27 @@ func TestRotateKey(t *testing.T) {
 	require.Equal(t, "issuer0", c.verdict(h).Issuer())
 	require.Equal(t, types.VerdictValid, c.verdict(testHash(2)).Verdict)
 }
+
+// Two open admissions of the same id (or key): the first to pass admits the
+// issuer; the second, passing later, is rejected instead of overwriting it.
+func TestCompetingAdmissions(t *testing.T) {
+	c := newGovChain(t, 4, 100)
+	i0, i1, i2 := c.issuers[0], c.issuers[1], c.issuers[2]
+	first, _, val1 := admissionOf("newcomer")
+	second, _, _ := admissionOf("newcomer-2")
+	second.IssuerId = "newcomer" // same id, other keys
+	sameKey, _, _ := admissionOf("other")
+	sameKey.ValidatorPubkey = first.ValidatorPubkey // other id, same validator key
+	c.finalizeFull(c.govTx(i0, proposeAdd(first)), c.govTx(i0, proposeAdd(second)), c.govTx(i0, proposeAdd(sameKey)))
+	c.finalizeFull(c.govTx(i1, voteOn(1, true)), c.govTx(i1, voteOn(2, true)), c.govTx(i1, voteOn(3, true)))
+	resp := c.finalizeFull(c.govTx(i2, voteOn(1, true)))
+	require.Equal(t, []abci.ValidatorUpdate{abci.Ed25519ValidatorUpdate(val1.Public().(ed25519.PublicKey), 10)}, resp.ValidatorUpdates)
+	before := c.issuer("newcomer")
+
+	resp = c.finalizeFull(c.govTx(i2, voteOn(2, true)), c.govTx(c.issuers[3], voteOn(2, true)), c.govTx(i2, voteOn(3, true)), c.govTx(c.issuers[3], voteOn(3, true)))
+	require.Empty(t, resp.ValidatorUpdates)
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_REJECTED, c.proposal(2).Status)
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_REJECTED, c.proposal(3).Status)
+	require.Equal(t, before, c.issuer("newcomer"), "the admitted issuer is not overwritten")
+	require.Nil(t, c.issuer("other"))
+}
