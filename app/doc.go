@@ -15,6 +15,10 @@
 //	0x03 | issuer id     -> types.Issuer (id, name, keys, power, status, joined/left heights)
 //	0x04 | issuer id     -> next sequence number of the issuer (uint64 big-endian)
 //	0x05                 -> types.Params
+//	0x06 | id(8, BE)     -> types.Proposal (governance: admission or removal, votes, status, final tally)
+//	0x07                 -> last proposal id (uint64 big-endian; ids start at 1)
+//	0x08                 -> types.ProposalIDs: the open proposals, sorted
+//	0x09                 -> types.IDList: every issuer id, sorted
 //
 // Values are canonical gogoproto encodings (deterministic: no maps).
 //
@@ -24,7 +28,9 @@
 // tx runs in its own overlay that is merged only if the whole tx succeeds,
 // so a rejected tx writes nothing. At the end of the block the writes are
 // applied to the tree in sorted key order, which is deterministic and the
-// cheapest order for IAVL. PrepareProposal drops txs that would fail,
+// cheapest order for IAVL. Governance (governance.go) admits and removes
+// issuers by vote; the validator updates of a block are derived from the
+// issuer records it changed. PrepareProposal drops txs that would fail,
 // ProcessProposal rejects a block that contains one, and the execution done
 // in ProcessProposal is reused by FinalizeBlock for the same block.
 //
