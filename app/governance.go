@@ -106,7 +106,7 @@ func setOpenProposals(st *overlay, ids []uint64) error {
 // newProposal stores a proposal with the proposer's yes vote and decides it
 // at once if that vote alone is enough.
 func newProposal(st *overlay, bc *blockContext, proposer string, p *types.Proposal) ([]abci.Event, error) {
-	bz, err := st.Get(types.NextProposalIDKey())
+	bz, err := st.Get(types.LastProposalIDKey())
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func newProposal(st *overlay, bc *blockContext, proposer string, p *types.Propos
 		return nil, fmt.Errorf("next proposal id: %w", err)
 	}
 	id++ // proposal ids start at 1
-	st.set(types.NextProposalIDKey(), types.EncodeSequence(id))
+	st.set(types.LastProposalIDKey(), types.EncodeSequence(id))
 	p.Id, p.Proposer, p.CreatedHeight = id, proposer, bc.height
 	p.ExpiresHeight = bc.height + bc.params.ProposalExpiryBlocks
 	p.Status = types.ProposalStatus_PROPOSAL_STATUS_OPEN

@@ -20,7 +20,7 @@ const (
 	PrefixSequence byte = 0x04 // 0x04 | issuer id -> next sequence (uint64 big-endian)
 	PrefixParams   byte = 0x05 // 0x05 -> Params
 	PrefixProposal byte = 0x06 // 0x06 | id (uint64 big-endian) -> Proposal
-	PrefixNextID   byte = 0x07 // 0x07 -> next proposal id (uint64 big-endian)
+	PrefixLastID   byte = 0x07 // 0x07 -> last proposal id (uint64 big-endian; 0 before the first)
 	PrefixOpen     byte = 0x08 // 0x08 -> ProposalIDs of open proposals
 	PrefixIssuers  byte = 0x09 // 0x09 -> IDList of every issuer id, sorted
 )
@@ -28,8 +28,8 @@ const (
 // ProposalKey returns the key of a governance proposal.
 func ProposalKey(id uint64) []byte { return prefixed(PrefixProposal, EncodeSequence(id)) }
 
-// NextProposalIDKey returns the key of the next proposal id.
-func NextProposalIDKey() []byte { return []byte{PrefixNextID} }
+// LastProposalIDKey returns the key of the last proposal id issued.
+func LastProposalIDKey() []byte { return []byte{PrefixLastID} }
 
 // OpenProposalsKey returns the key of the open-proposal index.
 func OpenProposalsKey() []byte { return []byte{PrefixOpen} }

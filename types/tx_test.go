@@ -480,7 +480,7 @@ func TestKeyLayout(t *testing.T) {
 		{"sequence", types.SequenceKey("ab"), []byte{0x04, 'a', 'b'}},
 		{"params", types.ParamsKey(), []byte{0x05}},
 		{"proposal", types.ProposalKey(258), []byte{0x06, 0, 0, 0, 0, 0, 0, 1, 2}},
-		{"next proposal id", types.NextProposalIDKey(), []byte{0x07}},
+		{"next proposal id", types.LastProposalIDKey(), []byte{0x07}},
 		{"open proposals", types.OpenProposalsKey(), []byte{0x08}},
 		{"issuer index", types.IssuerIndexKey(), []byte{0x09}},
 	} {
