@@ -9,15 +9,19 @@ import (
 	"os"
 	"time"
 
-	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/light"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/credledger/credledger/types"
 )
 
 // BundleFormat is the format string of a proof bundle this code writes and reads.
-const BundleFormat = "credledger-proof-bundle/1"
+const BundleFormat = "credledger-proof-bundle/2"
+
+// bundleFormatV1 is the format before light blocks were protobuf-encoded;
+// it is no longer read.
+const bundleFormatV1 = "credledger-proof-bundle/1"
 
 // ErrBadBundle means a bundle is malformed: undecodable or inconsistent
 // before any signature or proof is checked.
@@ -65,7 +69,8 @@ type bundleJSON struct {
 	HeaderHeight int64             `json:"header_height"`
 	Credential   credentialJSON    `json:"credential"`
 	Issuer       *bundleIssuerJSON `json:"issuer,omitempty"`
-	LightBlocks  []json.RawMessage `json:"light_blocks"`
+	// LightBlocks are protobuf-encoded tendermint.types.LightBlock messages.
+	LightBlocks [][]byte `json:"light_blocks"`
 }
 
 type credentialJSON struct {
@@ -89,8 +94,9 @@ func (b *Bundle) HeaderHeight() int64 {
 	return b.LightBlocks[len(b.LightBlocks)-1].Height
 }
 
-// Encode returns the bundle as indented JSON. Light blocks are in
-// CometBFT's RPC JSON encoding, bytes in base64, the hash in hex.
+// Encode returns the bundle as indented JSON. Light blocks are protobuf
+// tendermint.types.LightBlock messages; they and the other byte strings are
+// in base64, the hash in hex.
 func (b *Bundle) Encode() ([]byte, error) {
 	j := bundleJSON{
 		Format: b.Format, ChainID: b.ChainID, Hash: b.Hash, Height: b.Height, HeaderHeight: b.HeaderHeight(),
@@ -100,7 +106,7 @@ func (b *Bundle) Encode() ([]byte, error) {
 		j.Issuer = &bundleIssuerJSON{ID: b.Issuer.ID, Record: b.Issuer.Record, Proof: b.Issuer.Proof}
 	}
 	for i, lb := range b.LightBlocks {
-		raw, err := cmtjson.Marshal(lb)
+		raw, err := encodeLightBlock(lb)
 		if err != nil {
 			return nil, fmt.Errorf("encode light block %d: %w", i, err)
 		}
@@ -116,6 +122,17 @@ func (b *Bundle) Encode() ([]byte, error) {
 // DecodeBundle parses a bundle and checks its form with ValidateBasic; it
 // checks no signature or proof. Errors wrap ErrBadBundle.
 func DecodeBundle(bz []byte) (*Bundle, error) {
+	// read the format first: a bundle of another format may not parse as
+	// this one
+	var f struct {
+		Format string `json:"format"`
+	}
+	if err := json.Unmarshal(bz, &f); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadBundle, err)
+	}
+	if err := checkFormat(f.Format); err != nil {
+		return nil, err
+	}
 	var j bundleJSON
 	if err := json.Unmarshal(bz, &j); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadBundle, err)
@@ -144,21 +161,44 @@ func DecodeBundle(bz []byte) (*Bundle, error) {
 	return b, nil
 }
 
-// decodeLightBlock decodes one light block and rebuilds it through its
-// protobuf form, which validates the validator set and computes its totals.
-func decodeLightBlock(raw []byte) (*cmttypes.LightBlock, error) {
-	var lb cmttypes.LightBlock
-	if err := cmtjson.Unmarshal(raw, &lb); err != nil {
-		return nil, err
-	}
-	if lb.SignedHeader == nil || lb.Header == nil || lb.Commit == nil || lb.ValidatorSet == nil {
-		return nil, errors.New("want signed_header (header, commit) and validator_set")
+// encodeLightBlock returns the protobuf encoding of lb.
+func encodeLightBlock(lb *cmttypes.LightBlock) ([]byte, error) {
+	if lb == nil {
+		return nil, errors.New("empty light block")
 	}
 	pb, err := lb.ToProto()
 	if err != nil {
 		return nil, err
 	}
-	return cmttypes.LightBlockFromProto(pb)
+	return pb.Marshal()
+}
+
+// decodeLightBlock decodes one protobuf-encoded light block. Rebuilding it
+// from its protobuf form validates the validator set and computes its
+// totals; Bundle.ValidateBasic then checks it for the chain.
+func decodeLightBlock(raw []byte) (*cmttypes.LightBlock, error) {
+	var pb cmtproto.LightBlock
+	if err := pb.Unmarshal(raw); err != nil {
+		return nil, err
+	}
+	if pb.SignedHeader == nil || pb.SignedHeader.Header == nil || pb.SignedHeader.Commit == nil || pb.ValidatorSet == nil {
+		return nil, errors.New("want signed_header (header, commit) and validator_set")
+	}
+	return cmttypes.LightBlockFromProto(&pb)
+}
+
+// checkFormat reports whether format is BundleFormat. Errors wrap
+// ErrBadBundle.
+func checkFormat(format string) error {
+	switch format {
+	case BundleFormat:
+		return nil
+	case bundleFormatV1:
+		return fmt.Errorf("%w: format %q is no longer supported (its light blocks are RPC JSON); make the bundle again with credledger prove to get %q",
+			ErrBadBundle, format, BundleFormat)
+	default:
+		return fmt.Errorf("%w: format %q, want %q", ErrBadBundle, format, BundleFormat)
+	}
 }
 
 // ValidateBasic checks the bundle's form: format, chain id, hash size,
@@ -166,9 +206,10 @@ func decodeLightBlock(raw []byte) (*cmttypes.LightBlock, error) {
 // increasing height order, and Height one below the last. Errors wrap
 // ErrBadBundle.
 func (b *Bundle) ValidateBasic() error {
+	if err := checkFormat(b.Format); err != nil {
+		return err
+	}
 	switch {
-	case b.Format != BundleFormat:
-		return fmt.Errorf("%w: format %q, want %q", ErrBadBundle, b.Format, BundleFormat)
 	case b.ChainID == "":
 		return fmt.Errorf("%w: no chain id", ErrBadBundle)
 	case len(b.Hash) != types.HashSize:

@@ -6,11 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/stretchr/testify/require"
 
@@ -178,17 +178,29 @@ func TestVerifyBundleTamperedJSON(t *testing.T) {
 		{"credential.status_entry", func(m map[string]any) { editB64(m["credential"].(map[string]any), "status_entry") }},
 		{"issuer.record", func(m map[string]any) { editB64(m["issuer"].(map[string]any), "record") }},
 		{"last header app_hash", func(m map[string]any) {
-			h := lightBlockJSON(m, -1)["signed_header"].(map[string]any)["header"].(map[string]any)
-			h["app_hash"] = flipHex(h["app_hash"].(string))
+			editLightBlock(m, -1, func(pb *cmtproto.LightBlock) {
+				h := pb.SignedHeader.Header
+				flip(h.AppHash, len(h.AppHash)/2)
+			})
 		}},
 		{"last commit signature", func(m map[string]any) {
-			sigs := lightBlockJSON(m, -1)["signed_header"].(map[string]any)["commit"].(map[string]any)["signatures"].([]any)
-			editB64(sigs[0].(map[string]any), "signature")
+			editLightBlock(m, -1, func(pb *cmtproto.LightBlock) {
+				sig := pb.SignedHeader.Commit.Signatures[0].Signature
+				flip(sig, len(sig)/2)
+			})
 		}},
 		{"root validator pub_key", func(m map[string]any) {
-			v := lightBlockJSON(m, 0)["validator_set"].(map[string]any)["validators"].([]any)[0].(map[string]any)
-			editB64(v["pub_key"].(map[string]any), "value")
+			editLightBlock(m, 0, func(pb *cmtproto.LightBlock) {
+				pk := pb.ValidatorSet.Validators[0].PubKey.GetEd25519()
+				flip(pk, len(pk)/2)
+			})
 		}},
+		{"last light block truncated", func(m map[string]any) {
+			lbs := m["light_blocks"].([]any)
+			s := lbs[len(lbs)-1].(string)
+			lbs[len(lbs)-1] = s[:len(s)/2]
+		}},
+		{"root light block not base64", func(m map[string]any) { m["light_blocks"].([]any)[0] = "!not base64!" }},
 		{"header_height", func(m map[string]any) { m["header_height"] = 2 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,12 +218,42 @@ func TestVerifyBundleTamperedJSON(t *testing.T) {
 	}
 }
 
-func lightBlockJSON(m map[string]any, i int) map[string]any {
+// TestDecodeBundleFormat1 checks that a bundle of the old format, with
+// light blocks in RPC JSON, is refused with an error that names the format.
+func TestDecodeBundleFormat1(t *testing.T) {
+	raw, err := os.ReadFile(goldenBundle)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m))
+	m["format"] = "credledger-proof-bundle/1"
+	m["light_blocks"] = []any{map[string]any{"signed_header": map[string]any{}, "validator_set": map[string]any{}}}
+	bz, err := json.Marshal(m)
+	require.NoError(t, err)
+	_, err = DecodeBundle(bz)
+	require.ErrorIs(t, err, ErrBadBundle)
+	require.ErrorContains(t, err, `format "credledger-proof-bundle/1" is no longer supported`)
+}
+
+// editLightBlock decodes light block i (from the end if negative) of the
+// bundle JSON m, lets edit change its protobuf form and re-encodes it.
+func editLightBlock(m map[string]any, i int, edit func(pb *cmtproto.LightBlock)) {
 	lbs := m["light_blocks"].([]any)
 	if i < 0 {
 		i += len(lbs)
 	}
-	return lbs[i].(map[string]any)
+	bz, err := base64.StdEncoding.DecodeString(lbs[i].(string))
+	if err != nil {
+		panic(err)
+	}
+	var pb cmtproto.LightBlock
+	if err := pb.Unmarshal(bz); err != nil {
+		panic(err)
+	}
+	edit(&pb)
+	if bz, err = pb.Marshal(); err != nil {
+		panic(err)
+	}
+	lbs[i] = base64.StdEncoding.EncodeToString(bz)
 }
 
 // editB64 flips one bit of the base64 field key of m.
@@ -224,16 +266,9 @@ func editB64(m map[string]any, key string) {
 	m[key] = base64.StdEncoding.EncodeToString(bz)
 }
 
-func flipHex(s string) string {
-	c := "0"
-	if strings.HasPrefix(s, "0") {
-		c = "1"
-	}
-	return c + s[1:]
-}
-
 // TestVerifyBundleEveryByte flips every byte of every record and proof
-// (checked against the verified proving header) and of every signature.
+// (checked against the verified proving header), of every signature and of
+// every header's protobuf encoding (the form the bundle stores it in).
 func TestVerifyBundleEveryByte(t *testing.T) {
 	b, root := loadGolden(t)
 	target := b.LightBlocks[len(b.LightBlocks)-1]
@@ -266,6 +301,28 @@ func TestVerifyBundleEveryByte(t *testing.T) {
 			}
 		}
 	}
+	checked := 0 // header flips that still decode, so VerifyBundle must catch them
+	for bi, lb := range b.LightBlocks {
+		orig := lb.Header
+		hbz, err := orig.ToProto().Marshal()
+		require.NoError(t, err)
+		for i := 0; i < len(hbz); i += step {
+			hbz[i] ^= 0x01
+			var pb cmtproto.Header
+			if pb.Unmarshal(hbz) == nil {
+				if h, err := cmttypes.HeaderFromProto(&pb); err == nil {
+					lb.Header = &h
+					checked++
+					_, err = VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+					lb.Header = orig
+					require.Error(t, err, "light block %d header byte %d", bi, i)
+				}
+			}
+			hbz[i] ^= 0x01
+		}
+	}
+	t.Logf("%d header flips decoded and were refused by VerifyBundle", checked)
+	require.Positive(t, checked)
 }
 
 func TestVerifyBundleWrongRoot(t *testing.T) {
@@ -374,6 +431,8 @@ func FuzzDecodeBundle(f *testing.F) {
 	f.Add(golden)
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"format":"credledger-proof-bundle/1","chain_id":"x","hash":"00","light_blocks":[{}]}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/2","chain_id":"x","hash":"00","light_blocks":[""]}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/2","chain_id":"x","hash":"00","light_blocks":["CgA=","EgA=","CgIKAA=="]}`))
 	f.Add([]byte(`{"light_blocks":[{"signed_header":{"header":{},"commit":{}},"validator_set":{"validators":[null]}}]}`))
 	f.Add([]byte(`{"light_blocks":[null]}`))
 	f.Add(golden[:len(golden)/2])
