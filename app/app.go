@@ -79,6 +79,7 @@ func (app *Application) resetCheckState() error {
 	if err != nil {
 		return fmt.Errorf("check state: %w", err)
 	}
+	bc.noEvents = true
 	app.checkCtx = bc
 	return nil
 }
