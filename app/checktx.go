@@ -10,13 +10,19 @@ import (
 // signature, signer authorisation and sequence (several pending txs of one
 // issuer are accepted in sequence), and the message itself (a duplicate
 // anchor is refused here already). Nothing reaches the committed state.
+// A recheck after a block skips the state reads for the hashes that block
+// did not write (blockContext.unaffected).
 func (app *Application) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	if app.check == nil {
 		if err := app.resetCheckState(); err != nil {
 			return nil, err
 		}
 	}
-	res, err := execTx(app.check, app.checkCtx, req.Tx)
+	bc := app.checkCtx
+	if req.Type == abci.CheckTxType_Recheck {
+		bc = app.recheckCtx
+	}
+	res, err := execTx(app.check, bc, req.Tx)
 	if err != nil {
 		return nil, err
 	}
