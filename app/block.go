@@ -59,9 +59,12 @@ func (app *Application) executeBlock(height int64, t time.Time, txs [][]byte, ma
 	kept := txs[:0:0]
 	results := make([]*abci.ExecTxResult, 0, len(txs))
 	for _, tx := range txs {
-		txSize := cmttypes.ComputeProtoSizeForTxs([]cmttypes.Tx{tx})
-		if dropFailed && size+txSize > maxBytes {
-			continue
+		var txSize int64
+		if dropFailed {
+			txSize = cmttypes.ComputeProtoSizeForTxs([]cmttypes.Tx{tx})
+			if size+txSize > maxBytes {
+				continue
+			}
 		}
 		res, err := execTx(st, bc, tx)
 		if err != nil {

@@ -170,9 +170,6 @@ func (s *Store) Apply(kvs []KV) ([]byte, error) {
 // WorkingHash returns the root hash of the working tree.
 func (s *Store) WorkingHash() []byte { return s.tree.WorkingHash() }
 
-// Rollback discards uncommitted writes.
-func (s *Store) Rollback() { s.tree.Rollback() }
-
 // Commit saves the working tree as a new version.
 func (s *Store) Commit() ([]byte, int64, error) {
 	hash, v, err := s.tree.SaveVersion()
