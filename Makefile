@@ -28,7 +28,7 @@ test-unit:
 
 ## fuzz-smoke: run every fuzz target briefly (FUZZTIME each)
 fuzz-smoke:
-	@set -e; for pkg in ./types ./node; do \
+	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \

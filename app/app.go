@@ -27,12 +27,8 @@ type Application struct {
 	// check is the CheckTx state: the mempool's pending txs staged over the
 	// last committed state; reset on every Commit (the mempool rechecks)
 	check *overlay
-	// checkCtx is the block context CheckTx executes in; recheckCtx the
-	// one of rechecks, which also knows the last committed block's writes
-	checkCtx, recheckCtx *blockContext
-	// lastBlockWrites are the writes of the last committed block (nil
-	// when unknown, e.g. after a restart)
-	lastBlockWrites map[string][]byte
+	// checkCtx is the block context CheckTx and rechecks execute in
+	checkCtx *blockContext
 	// lastExec is the execution of the last proposal seen by Prepare- or
 	// ProcessProposal, reused by FinalizeBlock for the same block
 	lastExec *blockExecution
@@ -85,8 +81,5 @@ func (app *Application) resetCheckState() error {
 	}
 	bc.noEvents = true
 	app.checkCtx = bc
-	re := *bc
-	re.blockWrites = app.lastBlockWrites
-	app.recheckCtx = &re
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/query"
 )
 
 // Benchmarks run against an on-disk store (goleveldb, fsync on commit) whose
@@ -191,7 +192,7 @@ func BenchmarkQueryCredential(b *testing.B) {
 			proofBytes := 0
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				resp, err := l.c.app.Query(b.Context(), &abci.RequestQuery{Path: PathCredential, Data: hashes[i%len(hashes)]})
+				resp, err := l.c.app.Query(b.Context(), &abci.RequestQuery{Path: query.PathCredential, Data: hashes[i%len(hashes)]})
 				if err != nil || resp.Code != 0 {
 					b.Fatalf("query: %v %s", err, resp.GetLog())
 				}
@@ -232,7 +233,7 @@ func BenchmarkVerifyCredential(b *testing.B) {
 			answers := make([]answer, 256)
 			for i := range answers {
 				h := tc.hash(i)
-				resp, err := l.c.app.Query(b.Context(), &abci.RequestQuery{Path: PathCredential, Data: h})
+				resp, err := l.c.app.Query(b.Context(), &abci.RequestQuery{Path: query.PathCredential, Data: h})
 				require.NoError(b, err)
 				require.Zero(b, resp.Code, resp.Log)
 				answers[i] = answer{hash: h, aProof: resp.ProofOps.Ops[0].Data, sPrf: resp.ProofOps.Ops[1].Data}
@@ -279,7 +280,7 @@ func BenchmarkCacheSize(b *testing.B) {
 		b.Run(fmt.Sprintf("cache=%d/query", size), func(b *testing.B) {
 			rng := rand.New(rand.NewSource(3))
 			for i := 0; i < b.N; i++ {
-				resp, err := l.c.app.Query(b.Context(), &abci.RequestQuery{Path: PathCredential, Data: testHash(rng.Intn(anchors))})
+				resp, err := l.c.app.Query(b.Context(), &abci.RequestQuery{Path: query.PathCredential, Data: testHash(rng.Intn(anchors))})
 				if err != nil || resp.Code != 0 {
 					b.Fatalf("query: %v %s", err, resp.GetLog())
 				}

@@ -39,13 +39,22 @@ func executionKey(base, height int64, t time.Time, txs [][]byte) [sha256.Size]by
 	return [sha256.Size]byte(h.Sum(nil))
 }
 
+// proposalLimits are the rules of building a proposal (as opposed to
+// executing a block as proposed): failing txs are left out, and so is any
+// tx that would take the kept txs past maxTxBytes.
+type proposalLimits struct {
+	// maxTxBytes bounds the kept txs, counted with their protobuf framing
+	// as CometBFT's Txs.Validate counts them (CometBFT panics on a
+	// proposal over the limit).
+	maxTxBytes int64
+}
+
 // executeBlock runs txs in order on a fresh overlay of the committed state.
-// With maxBytes > 0 it builds a proposal: failing txs are left out, and so
-// is any tx that would take the kept txs past maxBytes, counted with their
-// protobuf framing as CometBFT's Txs.Validate counts them (CometBFT panics
-// on a proposal over the limit). The returned txs are the ones kept.
-func (app *Application) executeBlock(height int64, t time.Time, txs [][]byte, maxBytes int64) (*blockExecution, [][]byte, error) {
-	dropFailed := maxBytes > 0
+// With build nil it executes a block as proposed and keeps every tx; with
+// build set it builds a proposal under those limits. The returned txs are
+// the ones kept.
+func (app *Application) executeBlock(height int64, t time.Time, txs [][]byte, build *proposalLimits) (*blockExecution, [][]byte, error) {
+	dropFailed := build != nil
 	var size int64
 	st := newOverlay(app.store)
 	bc, err := newBlockContext(st, height, t.UnixNano())
@@ -62,7 +71,7 @@ func (app *Application) executeBlock(height int64, t time.Time, txs [][]byte, ma
 		var txSize int64
 		if dropFailed {
 			txSize = cmttypes.ComputeProtoSizeForTxs([]cmttypes.Tx{tx})
-			if size+txSize > maxBytes {
+			if size+txSize > build.maxTxBytes {
 				continue
 			}
 		}
@@ -93,7 +102,7 @@ func (app *Application) cachedExecution(height int64, t time.Time, txs [][]byte)
 	if app.lastExec != nil && app.lastExec.key == key {
 		return app.lastExec, nil
 	}
-	exec, _, err := app.executeBlock(height, t, txs, 0)
+	exec, _, err := app.executeBlock(height, t, txs, nil)
 	if err != nil {
 		return nil, err
 	}

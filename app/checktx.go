@@ -10,19 +10,16 @@ import (
 // signature, signer authorisation and sequence (several pending txs of one
 // issuer are accepted in sequence), and the message itself (a duplicate
 // anchor is refused here already). Nothing reaches the committed state.
-// A recheck after a block skips the state reads for the hashes that block
-// did not write (blockContext.unaffected).
+// After a Commit the mempool rechecks every pending tx in full, in order,
+// on a fresh CheckTx state: a pending tx that depended on one the block
+// made invalid (the same issuer's earlier tx) fails with it.
 func (app *Application) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	if app.check == nil {
 		if err := app.resetCheckState(); err != nil {
 			return nil, err
 		}
 	}
-	bc := app.checkCtx
-	if req.Type == abci.CheckTxType_Recheck {
-		bc = app.recheckCtx
-	}
-	res, err := execTx(app.check, bc, req.Tx)
+	res, err := execTx(app.check, app.checkCtx, req.Tx)
 	if err != nil {
 		return nil, err
 	}

@@ -19,25 +19,6 @@ type blockContext struct {
 	// noEvents skips building events (CheckTx drops them anyway, and a
 	// 10,000-hash tx has 10,000 attributes)
 	noEvents bool
-	// blockWrites, when set, are the writes of the block just committed and
-	// the tx is being rechecked: see unaffected
-	blockWrites map[string][]byte
-}
-
-// unaffected reports whether a rechecked tx's earlier check of hash h still
-// holds, so the reads can be skipped: the committed block wrote neither of
-// h's keys. That suffices because a tx passed CheckTx against the state
-// plus the pending txs ahead of it; those txs are rechecked first, and one
-// that now fails either shares a touched hash with it or, being the same
-// issuer's earlier tx, leaves a sequence gap that fails it too (sequence
-// and signer are always checked).
-func (bc *blockContext) unaffected(h []byte) bool {
-	if bc.blockWrites == nil {
-		return false
-	}
-	_, anchorWritten := bc.blockWrites[string(types.AnchorKey(h))]
-	_, statusWritten := bc.blockWrites[string(types.StatusKey(h))]
-	return !anchorWritten && !statusWritten
 }
 
 func newBlockContext(r reader, height, timeNanos int64) (*blockContext, error) {
@@ -59,7 +40,7 @@ func execTx(st *overlay, bc *blockContext, txBytes []byte) (*abci.ExecTxResult, 
 	txSt := newOverlay(st)
 	body, events, err := runTx(txSt, bc, txBytes)
 	if err != nil {
-		var te *types.TxError
+		var te *types.CodeError
 		if errors.As(err, &te) {
 			return rejection(te), nil
 		}
@@ -73,7 +54,7 @@ func execTx(st *overlay, bc *blockContext, txBytes []byte) (*abci.ExecTxResult, 
 	}, nil
 }
 
-func rejection(te *types.TxError) *abci.ExecTxResult {
+func rejection(te *types.CodeError) *abci.ExecTxResult {
 	return &abci.ExecTxResult{Code: uint32(te.Code), Codespace: types.Codespace, Log: te.Error()}
 }
 
@@ -168,10 +149,6 @@ func anchor(st *overlay, bc *blockContext, signer string, hashes [][]byte) error
 		return fmt.Errorf("encode anchor record: %w", err)
 	}
 	for _, h := range hashes {
-		if bc.unaffected(h) {
-			st.set(types.AnchorKey(h), bz)
-			continue
-		}
 		a, err := getAnchor(st, h)
 		if err != nil {
 			return err
@@ -199,10 +176,6 @@ func setStatus(st *overlay, bc *blockContext, signer string, hashes [][]byte, to
 		return fmt.Errorf("encode status entry: %w", err)
 	}
 	for _, h := range hashes {
-		if bc.unaffected(h) {
-			st.set(types.StatusKey(h), bz)
-			continue
-		}
 		a, err := getAnchor(st, h)
 		if err != nil {
 			return err

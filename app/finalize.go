@@ -36,10 +36,8 @@ func (app *Application) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.
 		return nil, err
 	}
 	n := 0
-	app.lastBlockWrites = nil
 	if app.pending != nil {
 		n = len(app.pending.results)
-		app.lastBlockWrites = app.pending.state.writes
 	}
 	app.pending = nil
 	app.lastExec = nil

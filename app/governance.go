@@ -110,12 +110,12 @@ func newProposal(st *overlay, bc *blockContext, proposer string, p *types.Propos
 	if err != nil {
 		return nil, err
 	}
-	id, err := types.DecodeSequence(bz)
+	id, err := types.DecodeProposalID(bz)
 	if err != nil {
 		return nil, fmt.Errorf("next proposal id: %w", err)
 	}
 	id++ // proposal ids start at 1
-	st.set(types.LastProposalIDKey(), types.EncodeSequence(id))
+	st.set(types.LastProposalIDKey(), types.EncodeProposalID(id))
 	p.Id, p.Proposer, p.CreatedHeight = id, proposer, bc.height
 	p.ExpiresHeight = bc.height + bc.params.ProposalExpiryBlocks
 	p.Status = types.ProposalStatus_PROPOSAL_STATUS_OPEN

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/query"
 )
 
 // newGovChain starts a chain of n issuers (power 10 each) whose proposals
@@ -60,7 +61,7 @@ func voteOn(id uint64, yes bool) func(*types.TxBody) {
 
 func (c *testChain) proposal(id uint64) *types.Proposal {
 	c.t.Helper()
-	resp := c.query(PathProposal, types.EncodeSequence(id), 0)
+	resp := c.query(query.PathProposal, types.EncodeProposalID(id), 0)
 	require.Zero(c.t, resp.Code, resp.Log)
 	var p types.Proposal
 	require.NoError(c.t, p.Unmarshal(resp.Value))
@@ -69,7 +70,7 @@ func (c *testChain) proposal(id uint64) *types.Proposal {
 
 func (c *testChain) issuer(id string) *types.Issuer {
 	c.t.Helper()
-	resp := c.query(PathIssuer, []byte(id), 0)
+	resp := c.query(query.PathIssuer, []byte(id), 0)
 	require.Zero(c.t, resp.Code, resp.Log)
 	is, err := types.VerifyIssuer(id, resp.Value, resp.ProofOps.Ops[0].Data, c.app.Store().Hash())
 	require.NoError(c.t, err)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/query"
 )
 
 const testChainID = "credledger-test"
@@ -164,7 +165,7 @@ func (c *testChain) query(path string, data []byte, height int64) *abci.Response
 // the store's committed hash (what header H+1 would carry).
 func (c *testChain) verdict(hash []byte) *types.CredentialResult {
 	c.t.Helper()
-	resp := c.query(PathCredential, hash, 0)
+	resp := c.query(query.PathCredential, hash, 0)
 	require.Zero(c.t, resp.Code, resp.Log)
 	var ans types.CredentialAnswer
 	require.NoError(c.t, ans.Unmarshal(resp.Value))
@@ -234,7 +235,7 @@ func (c *testChain) recheckTx(tx []byte) *abci.ResponseCheckTx {
 // committedSeq returns the next sequence of issuer id in the committed state.
 func (c *testChain) committedSeq(id string) uint64 {
 	c.t.Helper()
-	resp := c.query(PathSequence, []byte(id), 0)
+	resp := c.query(query.PathSequence, []byte(id), 0)
 	require.Zero(c.t, resp.Code, resp.Log)
 	seq, err := types.DecodeSequence(resp.Value)
 	require.NoError(c.t, err)
@@ -248,20 +249,20 @@ func (c *testChain) records(height int64, hashes ...[]byte) map[string][]byte {
 	c.t.Helper()
 	out := make(map[string][]byte)
 	for _, h := range hashes {
-		resp := c.query(PathCredential, h, height)
+		resp := c.query(query.PathCredential, h, height)
 		require.Zero(c.t, resp.Code, resp.Log)
 		out[fmt.Sprintf("credential %x", h)] = resp.Value
 	}
 	for _, is := range c.issuers {
-		for _, path := range []string{PathIssuer, PathSequence} {
+		for _, path := range []string{query.PathIssuer, query.PathSequence} {
 			resp := c.query(path, []byte(is.id), height)
 			require.Zero(c.t, resp.Code, resp.Log)
 			out[path+" "+is.id] = resp.Value
 		}
 	}
-	resp := c.query(PathParams, nil, height)
+	resp := c.query(query.PathParams, nil, height)
 	require.Zero(c.t, resp.Code, resp.Log)
-	out[PathParams] = resp.Value
+	out[query.PathParams] = resp.Value
 	return out
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/query"
 )
 
 // proofFixture is a chain whose credentials went through every status, with
@@ -113,7 +114,7 @@ type credAnswer struct {
 // of the response.
 func (f *proofFixture) proveCredential(t *testing.T, hash []byte, height int64) credAnswer {
 	t.Helper()
-	resp := f.c.query(PathCredential, hash, height)
+	resp := f.c.query(query.PathCredential, hash, height)
 	require.Zero(t, resp.Code, resp.Log)
 	require.Equal(t, hash, resp.Key)
 	require.NotNil(t, resp.ProofOps)
@@ -308,7 +309,7 @@ func TestIssuerProofs(t *testing.T) {
 		{"unknown at height 2", "issuer2", 2, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := f.c.query(PathIssuer, []byte(tc.id), tc.height)
+			resp := f.c.query(query.PathIssuer, []byte(tc.id), tc.height)
 			require.Zero(t, resp.Code, resp.Log)
 			require.Len(t, resp.ProofOps.Ops, 1)
 			op := resp.ProofOps.Ops[0]
@@ -367,22 +368,22 @@ func TestQueryErrors(t *testing.T) {
 	}{
 		{"unknown path", "/nope", hash, 0, types.CodeUnknownQuery},
 		{"empty path", "", nil, 0, types.CodeUnknownQuery},
-		{"path with trailing slash", PathCredential + "/", hash, 0, types.CodeUnknownQuery},
+		{"path with trailing slash", query.PathCredential + "/", hash, 0, types.CodeUnknownQuery},
 		{"path case", "/Credential", hash, 0, types.CodeUnknownQuery},
-		{"credential without data", PathCredential, nil, 0, types.CodeBadQuery},
-		{"credential 31 bytes", PathCredential, hash[:31], 0, types.CodeBadQuery},
-		{"credential 33 bytes", PathCredential, append(bytes.Clone(hash), 0), 0, types.CodeBadQuery},
-		{"credential as hex", PathCredential, fmt.Appendf(nil, "%x", hash), 0, types.CodeBadQuery},
-		{"issuer empty id", PathIssuer, nil, 0, types.CodeBadQuery},
-		{"issuer bad id", PathIssuer, []byte("bad id"), 0, types.CodeBadQuery},
-		{"sequence bad id", PathSequence, []byte("a/b"), 0, types.CodeBadQuery},
-		{"negative height", PathCredential, hash, -1, types.CodeBadQuery},
-		{"credential above latest", PathCredential, hash, f.latest + 1, types.CodeHeightUnavailable},
-		{"credential far above latest", PathCredential, hash, 1 << 40, types.CodeHeightUnavailable},
-		{"issuer above latest", PathIssuer, []byte("issuer0"), f.latest + 1, types.CodeHeightUnavailable},
-		{"issuers above latest", PathIssuers, nil, f.latest + 5, types.CodeHeightUnavailable},
-		{"sequence above latest", PathSequence, []byte("issuer0"), f.latest + 1, types.CodeHeightUnavailable},
-		{"params above latest", PathParams, nil, f.latest + 1, types.CodeHeightUnavailable},
+		{"credential without data", query.PathCredential, nil, 0, types.CodeBadQuery},
+		{"credential 31 bytes", query.PathCredential, hash[:31], 0, types.CodeBadQuery},
+		{"credential 33 bytes", query.PathCredential, append(bytes.Clone(hash), 0), 0, types.CodeBadQuery},
+		{"credential as hex", query.PathCredential, fmt.Appendf(nil, "%x", hash), 0, types.CodeBadQuery},
+		{"issuer empty id", query.PathIssuer, nil, 0, types.CodeBadQuery},
+		{"issuer bad id", query.PathIssuer, []byte("bad id"), 0, types.CodeBadQuery},
+		{"sequence bad id", query.PathSequence, []byte("a/b"), 0, types.CodeBadQuery},
+		{"negative height", query.PathCredential, hash, -1, types.CodeBadQuery},
+		{"credential above latest", query.PathCredential, hash, f.latest + 1, types.CodeHeightUnavailable},
+		{"credential far above latest", query.PathCredential, hash, 1 << 40, types.CodeHeightUnavailable},
+		{"issuer above latest", query.PathIssuer, []byte("issuer0"), f.latest + 1, types.CodeHeightUnavailable},
+		{"issuers above latest", query.PathIssuers, nil, f.latest + 5, types.CodeHeightUnavailable},
+		{"sequence above latest", query.PathSequence, []byte("issuer0"), f.latest + 1, types.CodeHeightUnavailable},
+		{"params above latest", query.PathParams, nil, f.latest + 1, types.CodeHeightUnavailable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, err := f.c.app.Query(t.Context(), &abci.RequestQuery{Path: tc.path, Data: tc.data, Height: tc.height})
@@ -400,10 +401,10 @@ func TestQueryErrors(t *testing.T) {
 // committed version) refuses proofs rather than proving the working tree.
 func TestQueryBeforeFirstBlock(t *testing.T) {
 	c := newTestChain(t, nil, 1)
-	resp := c.query(PathCredential, testHash(1), 0)
+	resp := c.query(query.PathCredential, testHash(1), 0)
 	require.Equal(t, uint32(types.CodeHeightUnavailable), resp.Code, resp.Log)
 	c.finalize()
-	resp = c.query(PathCredential, testHash(1), 0)
+	resp = c.query(query.PathCredential, testHash(1), 0)
 	require.Zero(t, resp.Code, resp.Log)
 	require.Equal(t, int64(1), resp.Height)
 }

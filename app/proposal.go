@@ -10,7 +10,7 @@ import (
 // txs that execute successfully on top of each other, so that every tx in a
 // block is valid. A failing tx takes no room.
 func (app *Application) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
-	exec, kept, err := app.executeBlock(req.Height, req.Time, req.Txs, req.MaxTxBytes)
+	exec, kept, err := app.executeBlock(req.Height, req.Time, req.Txs, &proposalLimits{maxTxBytes: req.MaxTxBytes})
 	if err != nil {
 		return nil, err
 	}

@@ -4,42 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtcrypto "github.com/cometbft/cometbft/proto/tendermint/crypto"
 
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/query"
 )
 
-// Query paths.
-const (
-	// PathCredential takes a 32-byte hash and returns a types.CredentialAnswer
-	// with two ProofOps: the anchor key's proof, then the status key's.
-	PathCredential = "/credential"
-	// PathIssuer takes an issuer id and returns the encoded types.Issuer
-	// (empty if unknown) with one ProofOp for its key.
-	PathIssuer = "/issuer"
-	// PathIssuers returns a types.IssuerList of every issuer (no proof).
-	PathIssuers = "/issuers"
-	// PathSequence takes an issuer id and returns its next sequence number
-	// (8 bytes big-endian, no proof).
-	PathSequence = "/sequence"
-	// PathParams returns the encoded types.Params (no proof).
-	PathParams = "/params"
-	// PathProposal takes a proposal id (8 bytes big-endian) and returns the
-	// encoded types.Proposal (empty if unknown) with one ProofOp.
-	PathProposal = "/proposal"
-	// PathProposals returns a types.ProposalList of every proposal (no proof).
-	PathProposals = "/proposals"
-)
-
-// Query answers the paths above at req.Height (0: latest committed). The
+// Query answers the paths of package types/query at req.Height (0: latest committed). The
 // response height H is the state version: its proofs verify against the
 // app hash in header H+1.
 func (app *Application) Query(_ context.Context, req *abci.RequestQuery) (*abci.ResponseQuery, error) {
 	resp, err := app.query(req)
 	if err != nil {
-		var te *types.TxError
+		var te *types.CodeError
 		switch {
 		case errors.As(err, &te):
 		case errors.Is(err, ErrVersionUnavailable):
@@ -58,23 +38,22 @@ func (app *Application) query(req *abci.RequestQuery) (*abci.ResponseQuery, erro
 		return nil, types.Errorf(types.CodeBadQuery, "height %d is negative", req.Height)
 	}
 	switch req.Path {
-	case PathCredential:
+	case query.PathCredential:
 		return app.queryCredential(req)
-	case PathIssuer:
+	case query.PathIssuer:
 		return app.queryIssuer(req)
-	case PathIssuers:
+	case query.PathIssuers:
 		return app.queryIssuers(req)
-	case PathSequence:
+	case query.PathSequence:
 		return app.querySequence(req)
-	case PathParams:
+	case query.PathParams:
 		return app.queryParams(req)
-	case PathProposal:
+	case query.PathProposal:
 		return app.queryProposal(req)
-	case PathProposals:
+	case query.PathProposals:
 		return app.queryProposals(req)
 	}
-	return nil, types.Errorf(types.CodeUnknownQuery, "unknown query path %q (known: %s %s %s %s %s %s %s)", req.Path,
-		PathCredential, PathIssuer, PathIssuers, PathSequence, PathParams, PathProposal, PathProposals)
+	return nil, types.Errorf(types.CodeUnknownQuery, "unknown query path %q (known: %s)", req.Path, strings.Join(query.Paths, " "))
 }
 
 func (app *Application) queryCredential(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
@@ -123,26 +102,18 @@ func (app *Application) queryIssuer(req *abci.RequestQuery) (*abci.ResponseQuery
 
 func (app *Application) queryIssuers(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
 	var list types.IssuerList
-	var decodeErr error
-	h, err := app.store.IteratePrefix(req.Height, []byte{types.PrefixIssuer}, func(_, v []byte) bool {
+	h, err := listPrefix(app.store, req.Height, types.PrefixIssuer, "issuer", func(v []byte) error {
 		var is types.Issuer
-		if decodeErr = is.Unmarshal(v); decodeErr != nil {
-			return true
+		if err := is.Unmarshal(v); err != nil {
+			return err
 		}
 		list.Issuers = append(list.Issuers, &is)
-		return false
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if decodeErr != nil {
-		return nil, fmt.Errorf("decode issuer: %w", decodeErr)
-	}
-	bz, err := list.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("encode issuer list: %w", err)
-	}
-	return &abci.ResponseQuery{Value: bz, Height: h}, nil
+	return marshalList(&list, "issuer list", h)
 }
 
 func (app *Application) querySequence(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
@@ -170,7 +141,7 @@ func (app *Application) queryParams(req *abci.RequestQuery) (*abci.ResponseQuery
 }
 
 func (app *Application) queryProposal(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
-	id, err := types.DecodeSequence(req.Data)
+	id, err := types.DecodeProposalID(req.Data)
 	if err != nil || len(req.Data) != 8 {
 		return nil, types.Errorf(types.CodeBadQuery, "proposal query data must be an 8-byte big-endian id")
 	}
@@ -187,24 +158,43 @@ func (app *Application) queryProposal(req *abci.RequestQuery) (*abci.ResponseQue
 
 func (app *Application) queryProposals(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
 	var list types.ProposalList
-	var decodeErr error
-	h, err := app.store.IteratePrefix(req.Height, []byte{types.PrefixProposal}, func(_, v []byte) bool {
+	h, err := listPrefix(app.store, req.Height, types.PrefixProposal, "proposal", func(v []byte) error {
 		var p types.Proposal
-		if decodeErr = p.Unmarshal(v); decodeErr != nil {
-			return true
+		if err := p.Unmarshal(v); err != nil {
+			return err
 		}
 		list.Proposals = append(list.Proposals, &p)
-		return false
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if decodeErr != nil {
-		return nil, fmt.Errorf("decode proposal: %w", decodeErr)
+	return marshalList(&list, "proposal list", h)
+}
+
+// listPrefix calls add with every value under prefix at height (0: latest)
+// in key order and returns the height read; a value add cannot decode is
+// an error naming what.
+func listPrefix(store *Store, height int64, prefix byte, what string, add func(v []byte) error) (int64, error) {
+	var addErr error
+	h, err := store.IteratePrefix(height, []byte{prefix}, func(_, v []byte) bool {
+		addErr = add(v)
+		return addErr != nil
+	})
+	if err != nil {
+		return 0, err
 	}
+	if addErr != nil {
+		return 0, fmt.Errorf("decode %s: %w", what, addErr)
+	}
+	return h, nil
+}
+
+// marshalList encodes a list answer for height h.
+func marshalList(list interface{ Marshal() ([]byte, error) }, what string, h int64) (*abci.ResponseQuery, error) {
 	bz, err := list.Marshal()
 	if err != nil {
-		return nil, fmt.Errorf("encode proposal list: %w", err)
+		return nil, fmt.Errorf("encode %s: %w", what, err)
 	}
 	return &abci.ResponseQuery{Value: bz, Height: h}, nil
 }

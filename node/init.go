@@ -16,6 +16,7 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 )
 
@@ -107,7 +108,7 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := GenerateKey(opts.Home, opts.IssuerID, opts.IssuerID)
+	key, err := keys.Generate(opts.Home, opts.IssuerID, opts.IssuerID)
 	if err != nil {
 		return nil, fmt.Errorf("create issuer key: %w", err)
 	}
@@ -130,7 +131,7 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 	}
 	return &InitResult{
 		Home: opts.Home, ChainID: opts.ChainID, IssuerID: opts.IssuerID,
-		KeyPath: KeyPath(opts.Home, opts.IssuerID), RPCAddr: RPCURL(cfg), NodeID: string(nodeKey.ID()),
+		KeyPath: keys.Path(opts.Home, opts.IssuerID), RPCAddr: RPCURL(cfg), NodeID: string(nodeKey.ID()),
 		SigningPubKey: hex.EncodeToString(key.PublicKey()), ValidatorPubKey: hex.EncodeToString(valPub),
 		Joined: joined != nil,
 	}, nil

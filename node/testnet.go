@@ -11,6 +11,7 @@ import (
 	cmtcfg "github.com/cometbft/cometbft/config"
 
 	"github.com/credledger/credledger/config"
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 )
 
@@ -81,7 +82,7 @@ func InitTestnet(opts TestnetOptions) ([]TestnetNode, error) {
 		if err != nil {
 			return nil, err
 		}
-		key, err := GenerateKey(home, issuer, issuer)
+		key, err := keys.Generate(home, issuer, issuer)
 		if err != nil {
 			return nil, fmt.Errorf("%s: create issuer key: %w", name, err)
 		}

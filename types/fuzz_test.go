@@ -51,9 +51,9 @@ func FuzzDecodeTx(f *testing.F) {
 	f.Fuzz(func(t *testing.T, bz []byte) {
 		d, err := types.DecodeTx(bz)
 		if err != nil {
-			var te *types.TxError
+			var te *types.CodeError
 			if !errors.As(err, &te) || te.Code != types.CodeMalformedTx {
-				t.Fatalf("rejection is not a CodeMalformedTx TxError: %v", err)
+				t.Fatalf("rejection is not a CodeMalformedTx CodeError: %v", err)
 			}
 			return
 		}

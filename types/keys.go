@@ -26,7 +26,7 @@ const (
 )
 
 // ProposalKey returns the key of a governance proposal.
-func ProposalKey(id uint64) []byte { return prefixed(PrefixProposal, EncodeSequence(id)) }
+func ProposalKey(id uint64) []byte { return prefixed(PrefixProposal, EncodeProposalID(id)) }
 
 // LastProposalIDKey returns the key of the last proposal id issued.
 func LastProposalIDKey() []byte { return []byte{PrefixLastID} }
@@ -64,18 +64,31 @@ func prefixed(p byte, b []byte) []byte {
 	return k
 }
 
-// EncodeSequence encodes a sequence number as stored in state.
-func EncodeSequence(seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(nil, seq)
-}
+// EncodeSequence encodes an issuer's next sequence number as stored in
+// state and answered by the /sequence query: 8 bytes, big-endian.
+func EncodeSequence(seq uint64) []byte { return encodeUint64(seq) }
 
-// DecodeSequence decodes a stored sequence number; nil decodes to 0.
-func DecodeSequence(b []byte) (uint64, error) {
+// DecodeSequence decodes a stored sequence number; nil (no entry yet)
+// decodes to 0.
+func DecodeSequence(b []byte) (uint64, error) { return decodeUint64("sequence", b) }
+
+// EncodeProposalID encodes a proposal id as it appears in proposal keys,
+// in the last-issued-id entry and in /proposal query data: 8 bytes,
+// big-endian, so keys sort by id.
+func EncodeProposalID(id uint64) []byte { return encodeUint64(id) }
+
+// DecodeProposalID decodes an encoded proposal id; nil (no proposal issued
+// yet) decodes to 0.
+func DecodeProposalID(b []byte) (uint64, error) { return decodeUint64("proposal id", b) }
+
+func encodeUint64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func decodeUint64(what string, b []byte) (uint64, error) {
 	if b == nil {
 		return 0, nil
 	}
 	if len(b) != 8 {
-		return 0, fmt.Errorf("sequence value has %d bytes, want 8", len(b))
+		return 0, fmt.Errorf("%s has %d bytes, want 8", what, len(b))
 	}
 	return binary.BigEndian.Uint64(b), nil
 }

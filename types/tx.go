@@ -42,7 +42,7 @@ type DecodedTx struct {
 
 // DecodeTx decodes a tx envelope and its body. It accepts only the canonical
 // encoding (re-encoding yields the same bytes), so one signed body has one
-// tx encoding, and unknown fields are rejected. Errors are *TxError with
+// tx encoding, and unknown fields are rejected. Errors are *CodeError with
 // CodeMalformedTx.
 func DecodeTx(bz []byte) (*DecodedTx, error) {
 	var d DecodedTx
@@ -140,7 +140,7 @@ func (b *TxBody) Action() string {
 
 // ValidateBasic checks everything about the body that needs no state except
 // the consortium parameters: issuer id, message presence, batch size, hash
-// lengths and uniqueness, reason length. Errors are *TxError.
+// lengths and uniqueness, reason length. Errors are *CodeError.
 func (b *TxBody) ValidateBasic(p Params) error {
 	if err := ValidateIssuerID(b.IssuerId); err != nil {
 		return err

@@ -159,7 +159,7 @@ func TestDecodeTxRejects(t *testing.T) {
 			d, err := types.DecodeTx(tc.tx)
 			require.Error(t, err)
 			require.Nil(t, d)
-			var te *types.TxError
+			var te *types.CodeError
 			require.ErrorAs(t, err, &te)
 			require.Equal(t, types.CodeMalformedTx, te.Code, te.Error())
 			require.Equal(t, types.CodeMalformedTx, types.CodeOf(err))
@@ -239,7 +239,7 @@ func TestValidateBasic(t *testing.T) {
 				require.NoError(t, err)
 				return
 			}
-			var te *types.TxError
+			var te *types.CodeError
 			require.ErrorAs(t, err, &te)
 			require.Equal(t, tc.want, te.Code, te.Error())
 			require.Equal(t, tc.badHash, te.Hash)

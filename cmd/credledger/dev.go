@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/keys"
 )
 
 // devBasePort puts the dev node's p2p on 127.0.0.1:26656 and RPC on 127.0.0.1:26657.
@@ -64,5 +65,5 @@ try, in another terminal:
   credledger status cred.json
   credledger revoke cred.json --reason "issued in error" --from %s --home %s
   credledger status cred.json; echo "exit code $?"
-`, n.RPCURL(), chainID, issuer, node.KeyPath(home, issuer), home, issuer, home, issuer, home)
+`, n.RPCURL(), chainID, issuer, keys.Path(home, issuer), home, issuer, home, issuer, home)
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/client"
 )
 
 // e2eDir holds the binary built for the end-to-end tests; TestMain removes it.
@@ -262,7 +262,7 @@ func (n *testNode) start() error {
 // waitReady polls the node's status until its latest height is at least
 // minHeight, the process exits, or timeout passes.
 func (n *testNode) waitReady(minHeight int64, timeout time.Duration) error {
-	c, err := node.NewClient(n.url)
+	c, err := client.New(n.url)
 	if err != nil {
 		return err
 	}
@@ -321,9 +321,9 @@ func (n *testNode) restart() {
 	require.NoError(n.t, n.start(), "restart node")
 }
 
-func (n *testNode) client() *node.Client {
+func (n *testNode) client() *client.Client {
 	n.t.Helper()
-	c, err := node.NewClient(n.url)
+	c, err := client.New(n.url)
 	require.NoError(n.t, err)
 	return c
 }

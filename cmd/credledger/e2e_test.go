@@ -22,6 +22,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/client"
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 )
 
@@ -530,7 +532,7 @@ func randomHashes(t *testing.T, n int) [][]byte {
 	return out
 }
 
-func committed(r node.BatchResult) bool { return r.Err == nil && r.Height > 0 }
+func committed(r client.BatchResult) bool { return r.Err == nil && r.Height > 0 }
 
 // TestCrashRecovery SIGKILLs a node while it takes a stream of anchor
 // batches, restarts it from the same home, and checks that nothing it
@@ -542,7 +544,7 @@ func TestCrashRecovery(t *testing.T) {
 	n := startTestNode(t, bin)
 	ctx := t.Context()
 	c := n.client()
-	key, err := node.LoadKey(n.home, node.DefaultIssuerID)
+	key, err := keys.Load(n.home, node.DefaultIssuerID)
 	require.NoError(t, err)
 	seq0, err := c.Sequence(ctx, key.Issuer)
 	require.NoError(t, err)
@@ -551,7 +553,7 @@ func TestCrashRecovery(t *testing.T) {
 	rng := mrand.New(mrand.NewPCG(seed, 1))
 
 	led := &crashLedger{headers: map[int64][]byte{}}
-	opts := node.SubmitOptions{BatchSize: crashBatchSize, CommitTimeout: 60 * time.Second}
+	opts := client.SubmitOptions{BatchSize: crashBatchSize, CommitTimeout: 60 * time.Second}
 	results, err := c.Submit(ctx, key, types.ActionAnchor, randomHashes(t, crashFirstBatches*crashBatchSize), opts)
 	require.NoError(t, err)
 	require.Len(t, results, crashFirstBatches)
@@ -582,12 +584,12 @@ func TestCrashRecovery(t *testing.T) {
 // crashInFlight starts a background submission of crashFlightBatch batches,
 // SIGKILLs the node while it is in flight, records the batches reported
 // committed and returns the others, in submission order.
-func crashInFlight(t *testing.T, n *testNode, c *node.Client, key *node.KeyFile, led *crashLedger, when killWhen, rng *mrand.Rand) []node.BatchResult {
+func crashInFlight(t *testing.T, n *testNode, c *client.Client, key *keys.Key, led *crashLedger, when killWhen, rng *mrand.Rand) []client.BatchResult {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	hashes := randomHashes(t, crashFlightBatch*crashBatchSize)
 	firstCommit := make(chan struct{}, 1)
-	opts := node.SubmitOptions{BatchSize: crashBatchSize, CommitTimeout: 60 * time.Second,
+	opts := client.SubmitOptions{BatchSize: crashBatchSize, CommitTimeout: 60 * time.Second,
 		Progress: func(int, int, int64) {
 			select {
 			case firstCommit <- struct{}{}:
@@ -609,7 +611,7 @@ func crashInFlight(t *testing.T, n *testNode, c *node.Client, key *node.KeyFile,
 		timer = time.After(delay)
 	}
 	type submitted struct {
-		results []node.BatchResult
+		results []client.BatchResult
 		err     error
 	}
 	done := make(chan submitted, 1)
@@ -636,9 +638,9 @@ func crashInFlight(t *testing.T, n *testNode, c *node.Client, key *node.KeyFile,
 			t.Fatalf("Submit did not return within 60s of the node's death")
 		}
 	}
-	var pending []node.BatchResult
+	var pending []client.BatchResult
 	for _, r := range sub.results {
-		var te *types.TxError
+		var te *types.CodeError
 		require.False(t, errors.As(r.Err, &te), "in-flight batch rejected by the node: %v", r.Err)
 		if committed(r) {
 			require.Empty(t, pending, "batch committed after one that was not")
@@ -695,7 +697,7 @@ func watchJournal(ctx context.Context, dir string, growth int64) <-chan struct{}
 // the issuer's sequence counts every committed tx, the recorded headers
 // are unchanged, and the restarted app proves every batch at its height
 // against the header recorded for it.
-func testAfterRestart(t *testing.T, c *node.Client, key *node.KeyFile, led *crashLedger, pending []node.BatchResult, seq0 uint64, rng *mrand.Rand) {
+func testAfterRestart(t *testing.T, c *client.Client, key *keys.Key, led *crashLedger, pending []client.BatchResult, seq0 uint64, rng *mrand.Rand) {
 	ctx := t.Context()
 	before := led.maxHeight()
 	post := anchorAfterRestart(t, c, key)
@@ -740,18 +742,18 @@ func testAfterRestart(t *testing.T, c *node.Client, key *node.KeyFile, led *cras
 // consensus WAL can be accepted on the old state and then dropped (its
 // sequence was taken by that block), so this waits for the app to catch
 // up with the block store first and retries a dropped tx twice.
-func anchorAfterRestart(t *testing.T, c *node.Client, key *node.KeyFile) node.BatchResult {
+func anchorAfterRestart(t *testing.T, c *client.Client, key *keys.Key) client.BatchResult {
 	hashes := randomHashes(t, crashBatchSize)
 	for attempt := 1; ; attempt++ {
 		waitAppCaughtUp(t, c)
-		results, err := c.Submit(t.Context(), key, types.ActionAnchor, hashes, node.SubmitOptions{CommitTimeout: 20 * time.Second})
+		results, err := c.Submit(t.Context(), key, types.ActionAnchor, hashes, client.SubmitOptions{CommitTimeout: 20 * time.Second})
 		require.NoError(t, err, "anchor after restart")
 		require.Len(t, results, 1)
 		r := results[0]
 		if committed(r) {
 			return r
 		}
-		var te *types.TxError
+		var te *types.CodeError
 		dropped := !errors.As(r.Err, &te) || te.Code == types.CodeSequenceReplayed
 		require.True(t, dropped && attempt < 3, "anchor after restart, attempt %d: %v", attempt, r.Err)
 		t.Logf("anchor after restart, attempt %d: %v; retrying", attempt, r.Err)
@@ -760,7 +762,7 @@ func anchorAfterRestart(t *testing.T, c *node.Client, key *node.KeyFile) node.Ba
 
 // waitAppCaughtUp waits (bounded) until the app's committed height equals
 // the block store's height in two polls 200 ms apart.
-func waitAppCaughtUp(t *testing.T, c *node.Client) {
+func waitAppCaughtUp(t *testing.T, c *client.Client) {
 	t.Helper()
 	var last string
 	stable := 0
@@ -785,7 +787,7 @@ func waitAppCaughtUp(t *testing.T, c *node.Client) {
 // checkCommitted checks with VerifiedStatus that every hash of the batches
 // numbered full, and 200 random hashes of the others, are valid and
 // anchored by issuer0 at their batch's height.
-func checkCommitted(t *testing.T, c *node.Client, led *crashLedger, full []int, rng *mrand.Rand) {
+func checkCommitted(t *testing.T, c *client.Client, led *crashLedger, full []int, rng *mrand.Rand) {
 	type item struct {
 		hash   []byte
 		height int64
@@ -813,7 +815,7 @@ func checkCommitted(t *testing.T, c *node.Client, led *crashLedger, full []int, 
 		go func() {
 			defer wg.Done()
 			for it := range work {
-				rep, err := c.VerifiedStatus(t.Context(), it.hash, 20*time.Second)
+				rep, err := c.CredentialStatus(t.Context(), it.hash, 20*time.Second)
 				var msg string
 				switch {
 				case err != nil:
@@ -842,16 +844,16 @@ func checkCommitted(t *testing.T, c *node.Client, led *crashLedger, full []int, 
 	}
 }
 
-func verdictOf(t *testing.T, c *node.Client, hash []byte) *node.StatusReport {
+func verdictOf(t *testing.T, c *client.Client, hash []byte) *types.Report {
 	t.Helper()
-	rep, err := c.VerifiedStatus(t.Context(), hash, 20*time.Second)
+	rep, err := c.CredentialStatus(t.Context(), hash, 20*time.Second)
 	require.NoError(t, err, "status of %x", hash)
 	return rep
 }
 
 // checkHistoricalProof queries hash at state height h and checks the
 // answer against appHash, the app hash of header h+1 as first seen.
-func checkHistoricalProof(t *testing.T, c *node.Client, hash []byte, h int64, appHash []byte, batch int) {
+func checkHistoricalProof(t *testing.T, c *client.Client, hash []byte, h int64, appHash []byte, batch int) {
 	t.Helper()
 	require.NotEmpty(t, appHash, "no header %d recorded", h+1)
 	p, err := c.QueryCredential(t.Context(), hash, h)
@@ -865,7 +867,7 @@ func checkHistoricalProof(t *testing.T, c *node.Client, hash []byte, h int64, ap
 
 // recordHeaders records the app hash of headers h and h+1 for every batch
 // height h, where the node has them and they are not recorded yet.
-func recordHeaders(t *testing.T, c *node.Client, led *crashLedger) {
+func recordHeaders(t *testing.T, c *client.Client, led *crashLedger) {
 	t.Helper()
 	info, err := c.Status(t.Context())
 	require.NoError(t, err)
@@ -878,7 +880,7 @@ func recordHeaders(t *testing.T, c *node.Client, led *crashLedger) {
 	}
 }
 
-func appHashAt(t *testing.T, c *node.Client, h int64) []byte {
+func appHashAt(t *testing.T, c *client.Client, h int64) []byte {
 	t.Helper()
 	res, err := c.RPC().Commit(t.Context(), &h)
 	require.NoError(t, err, "header %d", h)
@@ -888,7 +890,7 @@ func appHashAt(t *testing.T, c *node.Client, h int64) []byte {
 }
 
 // waitHeight waits (bounded) until the node has a block at height h.
-func waitHeight(t *testing.T, c *node.Client, h int64) {
+func waitHeight(t *testing.T, c *client.Client, h int64) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for range 300 {

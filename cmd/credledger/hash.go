@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/types/credhash"
 )
 
 func newHashCmd() *cobra.Command {
@@ -31,10 +31,10 @@ change its hash; any other file as the SHA-256 of its bytes.`,
 }
 
 // hashFiles hashes every file, failing on the first that cannot be read.
-func hashFiles(paths []string) ([]node.HashedFile, error) {
-	out := make([]node.HashedFile, 0, len(paths))
+func hashFiles(paths []string) ([]credhash.FileHash, error) {
+	out := make([]credhash.FileHash, 0, len(paths))
 	for _, p := range paths {
-		f, err := node.HashFile(p)
+		f, err := credhash.File(p)
 		if err != nil {
 			return nil, err
 		}

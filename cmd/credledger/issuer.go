@@ -9,7 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credledger/credledger/config"
-	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/client"
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 )
 
@@ -23,13 +24,13 @@ func (g *govFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&g.home, "home", "", "home directory holding keys/NAME.json")
 	f.StringVar(&g.from, "from", "", "name of the signing key (an active issuer's)")
-	f.StringVar(&g.nodeURL, "node", node.DefaultNodeURL, "RPC address of a node (default: the home's config)")
+	f.StringVar(&g.nodeURL, "node", client.DefaultNodeURL, "RPC address of a node (default: the home's config)")
 	f.StringVar(&g.output, "output", "text", "output format: text or json")
 	f.DurationVar(&g.timeout, "timeout", 0, "how long to wait for the tx to be committed (default: the home's config, 60s)")
 }
 
 // prepare checks the flags and returns the signing key and a client.
-func (g *govFlags) prepare(cmd *cobra.Command) (*node.KeyFile, *node.Client, error) {
+func (g *govFlags) prepare(cmd *cobra.Command) (*keys.Key, *client.Client, error) {
 	if err := checkOutput(g.output); err != nil {
 		return nil, nil, err
 	}
@@ -39,7 +40,7 @@ func (g *govFlags) prepare(cmd *cobra.Command) (*node.KeyFile, *node.Client, err
 	if err := requireHome(g.home); err != nil {
 		return nil, nil, err
 	}
-	key, err := node.LoadKey(g.home, g.from)
+	key, err := keys.Load(g.home, g.from)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -55,7 +56,7 @@ func (g *govFlags) prepare(cmd *cobra.Command) (*node.KeyFile, *node.Client, err
 
 // homeClient returns a client for --node, or for the home's configured node
 // when --node was not given.
-func homeClient(cmd *cobra.Command, home, nodeURL string) (*node.Client, *config.Config, error) {
+func homeClient(cmd *cobra.Command, home, nodeURL string) (*client.Client, *config.Config, error) {
 	cfg := config.DefaultConfig()
 	if home != "" {
 		var err error
@@ -66,7 +67,7 @@ func homeClient(cmd *cobra.Command, home, nodeURL string) (*node.Client, *config
 			nodeURL = cfg.Client.Node
 		}
 	}
-	c, err := node.NewClient(nodeURL)
+	c, err := client.New(nodeURL)
 	return c, cfg, err
 }
 
@@ -149,7 +150,7 @@ func newIssuerListCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&nodeURL, "node", node.DefaultNodeURL, "RPC address of a node")
+	cmd.Flags().StringVar(&nodeURL, "node", client.DefaultNodeURL, "RPC address of a node")
 	cmd.Flags().StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
 	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
 	return cmd
@@ -189,7 +190,7 @@ func newIssuerShowCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&nodeURL, "node", node.DefaultNodeURL, "RPC address of a node")
+	cmd.Flags().StringVar(&nodeURL, "node", client.DefaultNodeURL, "RPC address of a node")
 	cmd.Flags().StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
 	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
 	return cmd
@@ -205,10 +206,10 @@ func newProposeAddCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if m.SigningPubkey, err = node.ParsePubKey(issuerPub); err != nil {
+			if m.SigningPubkey, err = keys.ParsePubKey(issuerPub); err != nil {
 				return fmt.Errorf("--issuer-pubkey: %w", err)
 			}
-			if m.ValidatorPubkey, err = node.ParsePubKey(validatorPub); err != nil {
+			if m.ValidatorPubkey, err = keys.ParsePubKey(validatorPub); err != nil {
 				return fmt.Errorf("--validator-pubkey: %w", err)
 			}
 			if err := m.ValidateBasic(); err != nil {
@@ -289,11 +290,11 @@ func newRotateKeyCmd() *cobra.Command {
 			if err := requireHome(g.home); err != nil {
 				return err
 			}
-			newKey, err := node.LoadKey(g.home, newName)
+			newKey, err := keys.Load(g.home, newName)
 			if err != nil {
 				return err
 			}
-			old, err := node.LoadKey(g.home, g.from)
+			old, err := keys.Load(g.home, g.from)
 			if err == nil && newKey.Issuer != old.Issuer {
 				return fmt.Errorf("key %q signs for issuer %q, but %q is issuer %q's; create the new key with --issuer %s", newName, newKey.Issuer, g.from, old.Issuer, old.Issuer)
 			}

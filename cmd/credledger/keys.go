@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/keys"
 )
 
 func newKeysCmd() *cobra.Command {
@@ -22,11 +22,11 @@ type keyJSON struct {
 	PubKey string `json:"pubkey"`
 }
 
-func keyView(k *node.KeyFile) keyJSON {
+func keyView(k *keys.Key) keyJSON {
 	return keyJSON{Name: k.Name, Issuer: k.Issuer, PubKey: hex.EncodeToString(k.PubKey)}
 }
 
-func printKey(cmd *cobra.Command, k *node.KeyFile, output string) error {
+func printKey(cmd *cobra.Command, k *keys.Key, output string) error {
 	if output == "json" {
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(keyView(k))
 	}
@@ -50,7 +50,7 @@ func newKeysAddCmd() *cobra.Command {
 			if issuer == "" {
 				issuer = args[0]
 			}
-			k, err := node.GenerateKey(home, args[0], issuer)
+			k, err := keys.Generate(home, args[0], issuer)
 			if err != nil {
 				return err
 			}
@@ -76,7 +76,7 @@ func newKeysShowCmd() *cobra.Command {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			k, err := node.LoadKey(home, args[0])
+			k, err := keys.Load(home, args[0])
 			if err != nil {
 				return err
 			}
@@ -101,11 +101,11 @@ func newKeysListCmd() *cobra.Command {
 			if err := checkOutput(output); err != nil {
 				return err
 			}
-			keys, err := node.ListKeys(home)
+			list, err := keys.List(home)
 			if err != nil {
 				return err
 			}
-			for _, k := range keys {
+			for _, k := range list {
 				if err := printKey(cmd, k, output); err != nil {
 					return err
 				}

@@ -27,6 +27,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/client"
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 )
 
@@ -138,7 +140,7 @@ type netNode struct {
 	p2p     string
 	nodeID  string
 	logPath string
-	c       *node.Client
+	c       *client.Client
 
 	cmd  *exec.Cmd
 	done chan struct{} // closed when cmd has exited
@@ -203,7 +205,7 @@ func (ln *localNet) generate() {
 func (ln *localNet) newNode(tn node.TestnetNode) *netNode {
 	t := ln.t
 	t.Helper()
-	c, err := node.NewClient(tn.RPC)
+	c, err := client.New(tn.RPC)
 	require.NoError(t, err)
 	n := &netNode{
 		t: t, bin: ln.bin, name: tn.Name, home: tn.Home, issuer: tn.Issuer, url: tn.RPC, p2p: tn.P2P,
@@ -522,9 +524,9 @@ func netRandomHex(t *testing.T) string {
 }
 
 // loadKey loads the key NAME from the node's home.
-func (n *netNode) loadKey(t *testing.T, name string) *node.KeyFile {
+func (n *netNode) loadKey(t *testing.T, name string) *keys.Key {
 	t.Helper()
-	k, err := node.LoadKey(n.home, name)
+	k, err := keys.Load(n.home, name)
 	require.NoError(t, err)
 	return k
 }
@@ -532,16 +534,16 @@ func (n *netNode) loadKey(t *testing.T, name string) *node.KeyFile {
 // submitAnchors anchors hashes through n with key, in batches of batch, and
 // requires every batch to be committed. It returns the commit height of
 // each hash, by hex.
-func (n *netNode) submitAnchors(t *testing.T, key *node.KeyFile, hashes [][]byte, batch int) map[string]int64 {
+func (n *netNode) submitAnchors(t *testing.T, key *keys.Key, hashes [][]byte, batch int) map[string]int64 {
 	t.Helper()
-	res, err := n.c.Submit(t.Context(), key, types.ActionAnchor, hashes, node.SubmitOptions{BatchSize: batch, CommitTimeout: 60 * time.Second})
+	res, err := n.c.Submit(t.Context(), key, types.ActionAnchor, hashes, client.SubmitOptions{BatchSize: batch, CommitTimeout: 60 * time.Second})
 	require.NoError(t, err, "submit to %s", n.name)
 	return netCommitted(t, res, len(hashes))
 }
 
 // netCommitted requires every batch to be committed and returns the commit
 // height of each hash, by hex.
-func netCommitted(t *testing.T, res []node.BatchResult, want int) map[string]int64 {
+func netCommitted(t *testing.T, res []client.BatchResult, want int) map[string]int64 {
 	t.Helper()
 	out := make(map[string]int64)
 	for _, r := range res {
@@ -563,7 +565,7 @@ func (n *netNode) checkValid(t *testing.T, issuer string, committed map[string]i
 		h, err := hex.DecodeString(hx)
 		require.NoError(t, err)
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-		rep, err := n.c.VerifiedStatus(ctx, h, 20*time.Second)
+		rep, err := n.c.CredentialStatus(ctx, h, 20*time.Second)
 		cancel()
 		require.NoError(t, err, "status of %s on %s", hx, n.name)
 		require.Equal(t, types.VerdictValid, rep.Verdict, "%s on %s", hx, n.name)

@@ -19,7 +19,8 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/stretchr/testify/require"
 
-	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/client"
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 )
 
@@ -27,16 +28,16 @@ var netHex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // netSubmission is the outcome of a Client.Submit run in a goroutine.
 type netSubmission struct {
-	results []node.BatchResult
+	results []client.BatchResult
 	err     error
 }
 
 // netSubmitAsync submits anchors through n in a goroutine, one tx per
 // batch, and delivers the outcome on the returned channel.
-func netSubmitAsync(t *testing.T, n *netNode, key *node.KeyFile, hashes [][]byte, batch int) <-chan netSubmission {
+func netSubmitAsync(t *testing.T, n *netNode, key *keys.Key, hashes [][]byte, batch int) <-chan netSubmission {
 	ch := make(chan netSubmission, 1)
 	go func() {
-		res, err := n.c.Submit(t.Context(), key, types.ActionAnchor, hashes, node.SubmitOptions{BatchSize: batch, CommitTimeout: 120 * time.Second})
+		res, err := n.c.Submit(t.Context(), key, types.ActionAnchor, hashes, client.SubmitOptions{BatchSize: batch, CommitTimeout: 120 * time.Second})
 		ch <- netSubmission{res, err}
 	}()
 	return ch

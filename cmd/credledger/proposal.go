@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/client"
 )
 
 type voteJSON struct {
@@ -30,7 +30,7 @@ type proposalJSON struct {
 	Votes         []voteJSON `json:"votes"`
 }
 
-func newProposalJSON(p *node.ProposalView) proposalJSON {
+func newProposalJSON(p *client.ProposalView) proposalJSON {
 	j := proposalJSON{
 		ID: p.Id, Action: p.Describe(), Status: p.Status.StatusWord(), Proposer: p.Proposer,
 		CreatedHeight: p.CreatedHeight, ExpiresHeight: p.ExpiresHeight, DecidedHeight: p.DecidedHeight,
@@ -57,7 +57,7 @@ func newProposalCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "proposal", Short: "Governance proposals with their tallies"}
 	var nodeURL, output, home string
 	flags := func(c *cobra.Command) {
-		c.Flags().StringVar(&nodeURL, "node", node.DefaultNodeURL, "RPC address of a node")
+		c.Flags().StringVar(&nodeURL, "node", client.DefaultNodeURL, "RPC address of a node")
 		c.Flags().StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
 		c.Flags().StringVar(&output, "output", "text", "output format: text or json")
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/light"
 )
 
 func newProveCmd() *cobra.Command {
@@ -36,7 +36,7 @@ Exits 0 once the bundle is written, whatever the verdict; 1 on error.`,
 			if err != nil {
 				return err
 			}
-			lc, err := f.client(cmd, node.WithInMemoryStore())
+			lc, err := f.client(cmd, light.WithInMemoryStore())
 			if err != nil {
 				return err
 			}

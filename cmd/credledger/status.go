@@ -8,8 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/client"
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/credhash"
 )
 
 func newStatusCmd() *cobra.Command {
@@ -34,7 +35,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 			if err != nil {
 				return err
 			}
-			rep, err := c.VerifiedStatus(cmd.Context(), hash, wait)
+			rep, err := c.CredentialStatus(cmd.Context(), hash, wait)
 			if err != nil {
 				return err
 			}
@@ -48,7 +49,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&nodeURL, "node", node.DefaultNodeURL, "RPC address of a node")
+	f.StringVar(&nodeURL, "node", client.DefaultNodeURL, "RPC address of a node")
 	f.StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
 	f.StringVar(&output, "output", "text", "output format: text or json")
 	f.StringVar(&hashHex, "hash", "", "credential hash as 64 hex digits")
@@ -62,7 +63,7 @@ func oneTarget(args []string, hashHex string) ([]byte, string, error) {
 	case len(args) == 1 && hashHex != "":
 		return nil, "", fmt.Errorf("give either FILE or --hash, not both")
 	case len(args) == 1:
-		f, err := node.HashFile(args[0])
+		f, err := credhash.File(args[0])
 		if err != nil {
 			return nil, "", err
 		}
@@ -101,7 +102,7 @@ func timeString(nanos int64) *string {
 	return &s
 }
 
-func newStatusJSON(rep *node.StatusReport, file string) statusJSON {
+func newStatusJSON(rep *types.Report, file string) statusJSON {
 	j := statusJSON{
 		Hash: hex.EncodeToString(rep.Hash), File: file, Verdict: string(rep.Verdict), Issuer: rep.Issuer(),
 		Height: rep.Height, ChainID: rep.ChainID, HeaderHeight: rep.HeaderHeight,
@@ -116,7 +117,7 @@ func newStatusJSON(rep *node.StatusReport, file string) statusJSON {
 	return j
 }
 
-func printStatus(cmd *cobra.Command, rep *node.StatusReport, file, output string) error {
+func printStatus(cmd *cobra.Command, rep *types.Report, file, output string) error {
 	j := newStatusJSON(rep, file)
 	if output == "json" {
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(j)

@@ -13,8 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/client"
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/credhash"
 )
 
 var txShort = map[string]string{
@@ -53,7 +55,7 @@ func newTxCmd(action string) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&fl.home, "home", "", "home directory holding keys/NAME.json")
 	f.StringVar(&fl.from, "from", "", "name of the signing key")
-	f.StringVar(&fl.nodeURL, "node", node.DefaultNodeURL, "RPC address of a node (default: the home's config, else "+node.DefaultNodeURL+")")
+	f.StringVar(&fl.nodeURL, "node", client.DefaultNodeURL, "RPC address of a node (default: the home's config, else "+client.DefaultNodeURL+")")
 	f.StringVar(&fl.output, "output", "text", "output format: text or json (one object per line)")
 	f.StringSliceVar(&fl.hashes, "hash", nil, "credential hash as 64 hex digits (repeatable, or comma-separated)")
 	f.StringVar(&fl.hashFile, "hash-file", "", "file with one hex hash per line (\"-\" for stdin), for bulk work")
@@ -79,7 +81,7 @@ func runTx(cmd *cobra.Command, action string, args []string, fl *txFlags) error 
 	if err != nil {
 		return err
 	}
-	key, err := node.LoadKey(fl.home, fl.from)
+	key, err := keys.Load(fl.home, fl.from)
 	if err != nil {
 		return err
 	}
@@ -97,7 +99,7 @@ func runTx(cmd *cobra.Command, action string, args []string, fl *txFlags) error 
 	for i, t := range targets {
 		hashes[i] = t.hash
 	}
-	opts := node.SubmitOptions{Reason: fl.reason, BatchSize: fl.batchSize, CommitTimeout: timeout}
+	opts := client.SubmitOptions{Reason: fl.reason, BatchSize: fl.batchSize, CommitTimeout: timeout}
 	if len(hashes) > 1000 {
 		opts.Progress = func(done, total int, height int64) {
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d/%d credentials committed (height %d)\n", action, done, total, height)
@@ -119,7 +121,7 @@ type txLine struct {
 }
 
 // reportTx prints a line per credential and fails unless all were committed.
-func reportTx(cmd *cobra.Command, action string, targets []target, results []node.BatchResult, output string) error {
+func reportTx(cmd *cobra.Command, action string, targets []target, results []client.BatchResult, output string) error {
 	files := make(map[string]string, len(targets))
 	for _, t := range targets {
 		files[string(t.hash)] = t.file
@@ -157,7 +159,7 @@ func reportTx(cmd *cobra.Command, action string, targets []target, results []nod
 func collectTargets(files, hexes []string, hashFile string) ([]target, error) {
 	var out []target
 	for _, f := range files {
-		hf, err := node.HashFile(f)
+		hf, err := credhash.File(f)
 		if err != nil {
 			return nil, err
 		}

@@ -11,7 +11,10 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/bundle"
+	"github.com/credledger/credledger/node/client"
+	"github.com/credledger/credledger/node/light"
+	"github.com/credledger/credledger/types"
 )
 
 // trustFlags choose the trust root and trusting period.
@@ -26,24 +29,24 @@ func (f *trustFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.genesis, "genesis", "", "trust this genesis file: its validators and the first block they sign")
 	fs.Int64Var(&f.trustHeight, "trust-height", 0, "height of a trusted header (with --trust-hash)")
 	fs.StringVar(&f.trustHash, "trust-hash", "", "hash of the trusted header at --trust-height (64 hex digits)")
-	fs.DurationVar(&f.trustingPeriod, "trusting-period", node.DefaultTrustingPeriod,
+	fs.DurationVar(&f.trustingPeriod, "trusting-period", bundle.DefaultTrustingPeriod,
 		"how long a verified header may be used to verify later ones (offline: how old the bundle's root may be)")
 }
 
 // root returns the trust root the flags name.
-func (f *trustFlags) root() (node.TrustRoot, error) {
+func (f *trustFlags) root() (bundle.TrustRoot, error) {
 	switch {
 	case f.genesis != "" && (f.trustHeight != 0 || f.trustHash != ""):
-		return node.TrustRoot{}, errors.New("give either --genesis or --trust-height with --trust-hash, not both")
+		return bundle.TrustRoot{}, errors.New("give either --genesis or --trust-height with --trust-hash, not both")
 	case f.genesis != "":
-		return node.LoadGenesisTrustRoot(f.genesis)
+		return bundle.LoadGenesisTrustRoot(f.genesis)
 	case f.trustHeight != 0 || f.trustHash != "":
 		if f.trustHeight == 0 || f.trustHash == "" {
-			return node.TrustRoot{}, errors.New("--trust-height and --trust-hash go together")
+			return bundle.TrustRoot{}, errors.New("--trust-height and --trust-hash go together")
 		}
-		return node.NewHeaderTrustRoot(f.trustHeight, strings.TrimPrefix(f.trustHash, "0x"))
+		return bundle.NewHeaderTrustRoot(f.trustHeight, strings.TrimPrefix(f.trustHash, "0x"))
 	}
-	return node.TrustRoot{}, errors.New("give a trust root: --genesis FILE, or --trust-height N --trust-hash HEX")
+	return bundle.TrustRoot{}, errors.New("give a trust root: --genesis FILE, or --trust-height N --trust-hash HEX")
 }
 
 // lightFlags are the flags of an online light-client command.
@@ -59,16 +62,16 @@ type lightFlags struct {
 
 func (f *lightFlags) register(fs *pflag.FlagSet) {
 	f.trustFlags.register(fs)
-	fs.StringVar(&f.nodeURL, "node", node.DefaultNodeURL, "RPC address of the primary node (answers and headers)")
+	fs.StringVar(&f.nodeURL, "node", client.DefaultNodeURL, "RPC address of the primary node (answers and headers)")
 	fs.StringSliceVar(&f.witnesses, "witness", nil, "RPC address of a witness node that cross-checks the primary's headers (repeatable; without one nothing is cross-checked)")
 	fs.Int64Var(&f.atHeight, "at-height", 0, "answer as of this state height (default: the latest whose header is out)")
-	fs.DurationVar(&f.wait, "wait", node.DefaultHeaderWait, "how long to wait for the header that proves the state")
+	fs.DurationVar(&f.wait, "wait", light.DefaultHeaderWait, "how long to wait for the header that proves the state")
 	fs.StringVar(&f.output, "output", "text", "output format: text or json")
 	fs.StringVar(&f.hashHex, "hash", "", "credential hash as 64 hex digits")
 }
 
 // client starts a light client on the flags.
-func (f *lightFlags) client(cmd *cobra.Command, extra ...node.LightOption) (*node.LightClient, error) {
+func (f *lightFlags) client(cmd *cobra.Command, extra ...light.Option) (*light.Client, error) {
 	root, err := f.root()
 	if err != nil {
 		return nil, err
@@ -84,13 +87,13 @@ func (f *lightFlags) client(cmd *cobra.Command, extra ...node.LightOption) (*nod
 	if f.atHeight < 0 {
 		return nil, fmt.Errorf("--at-height %d: want a height > 0", f.atHeight)
 	}
-	opts := append([]node.LightOption{node.WithTrustingPeriod(f.trustingPeriod), node.WithHeaderWait(f.wait)}, extra...)
-	return node.NewLightClient(cmd.Context(), f.nodeURL, witnesses, root, opts...)
+	opts := append([]light.Option{light.WithTrustingPeriod(f.trustingPeriod), light.WithHeaderWait(f.wait)}, extra...)
+	return light.New(cmd.Context(), f.nodeURL, witnesses, root, opts...)
 }
 
 func newVerifyCmd() *cobra.Command {
 	var f lightFlags
-	var lightHome, bundle string
+	var lightHome, bundlePath string
 	var maxAge time.Duration
 	cmd := &cobra.Command{
 		Use: "verify (FILE | --hash HEX | --bundle BUNDLE.json) (--genesis FILE | --trust-height N --trust-hash HEX) [--node URL --witness URL...]",
@@ -115,11 +118,11 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 			if err := checkOutput(f.output); err != nil {
 				return err
 			}
-			var rep *node.LightReport
+			var rep *types.Report
 			var file, source string
 			var err error
-			if bundle != "" {
-				rep, file, err = verifyBundleFile(cmd, &f, args, bundle)
+			if bundlePath != "" {
+				rep, file, err = verifyBundleFile(cmd, &f, args, bundlePath)
 				source = "bundle"
 			} else {
 				rep, file, err = verifyOnline(cmd, &f, args, lightHome)
@@ -135,7 +138,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 				}
 			}
 			j := newVerifyJSON(rep, file, source)
-			j.Bundle = bundle
+			j.Bundle = bundlePath
 			if err := printVerify(cmd, rep, j, f.output); err != nil {
 				return err
 			}
@@ -148,19 +151,19 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 	fs := cmd.Flags()
 	f.register(fs)
 	fs.StringVar(&lightHome, "light-home", "", "directory of the trusted header store (default ~/.credledger-light/CHAIN_ID)")
-	fs.StringVar(&bundle, "bundle", "", "verify this proof bundle offline instead of asking nodes")
+	fs.StringVar(&bundlePath, "bundle", "", "verify this proof bundle offline instead of asking nodes")
 	fs.DurationVar(&maxAge, "max-age", 0, "fail if the verified header is older than this (0: no limit)")
 	return cmd
 }
 
-func verifyOnline(cmd *cobra.Command, f *lightFlags, args []string, lightHome string) (*node.LightReport, string, error) {
+func verifyOnline(cmd *cobra.Command, f *lightFlags, args []string, lightHome string) (*types.Report, string, error) {
 	hash, file, err := oneTarget(args, f.hashHex)
 	if err != nil {
 		return nil, "", err
 	}
-	var opts []node.LightOption
+	var opts []light.Option
 	if lightHome != "" {
-		opts = append(opts, node.WithLightHome(lightHome))
+		opts = append(opts, light.WithHome(lightHome))
 	}
 	lc, err := f.client(cmd, opts...)
 	if err != nil {
@@ -171,7 +174,7 @@ func verifyOnline(cmd *cobra.Command, f *lightFlags, args []string, lightHome st
 	return rep, file, err
 }
 
-func verifyBundleFile(cmd *cobra.Command, f *lightFlags, args []string, path string) (*node.LightReport, string, error) {
+func verifyBundleFile(cmd *cobra.Command, f *lightFlags, args []string, path string) (*types.Report, string, error) {
 	for _, name := range []string{"witness", "at-height", "light-home", "node", "wait"} {
 		if cmd.Flags().Changed(name) {
 			return nil, "", fmt.Errorf("--%s does not apply to --bundle: a bundle is checked offline", name)
@@ -181,7 +184,7 @@ func verifyBundleFile(cmd *cobra.Command, f *lightFlags, args []string, path str
 	if err != nil {
 		return nil, "", err
 	}
-	b, err := node.LoadBundle(path)
+	b, err := bundle.Load(path)
 	if err != nil {
 		return nil, "", err
 	}
@@ -195,7 +198,7 @@ func verifyBundleFile(cmd *cobra.Command, f *lightFlags, args []string, path str
 			return nil, "", fmt.Errorf("bundle %s is about %x, not %x", path, b.Hash, want)
 		}
 	}
-	rep, err := node.VerifyBundle(b, root, time.Now(), f.trustingPeriod)
+	rep, err := bundle.Verify(b, root, time.Now(), f.trustingPeriod)
 	if err != nil {
 		return nil, "", fmt.Errorf("bundle %s: %w", path, err)
 	}
@@ -220,9 +223,9 @@ type verifyJSON struct {
 	BundleBytes int    `json:"bundle_bytes,omitempty"`
 }
 
-func newVerifyJSON(rep *node.LightReport, file, source string) verifyJSON {
+func newVerifyJSON(rep *types.Report, file, source string) verifyJSON {
 	j := verifyJSON{
-		statusJSON: newStatusJSON(&rep.StatusReport, file), HeaderHash: hex.EncodeToString(rep.HeaderHash),
+		statusJSON: newStatusJSON(rep, file), HeaderHash: hex.EncodeToString(rep.HeaderHash),
 		AsOf: rep.HeaderTime.UTC().Format(time.RFC3339Nano), Verified: true, Source: source,
 	}
 	j.IssuerStatus, j.IssuerStatusHeight = rep.IssuerStatus()
@@ -232,11 +235,11 @@ func newVerifyJSON(rep *node.LightReport, file, source string) verifyJSON {
 	return j
 }
 
-func printVerify(cmd *cobra.Command, rep *node.LightReport, j verifyJSON, output string) error {
+func printVerify(cmd *cobra.Command, rep *types.Report, j verifyJSON, output string) error {
 	if output == "json" {
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(j)
 	}
-	if err := printStatus(cmd, &rep.StatusReport, j.File, "text"); err != nil {
+	if err := printStatus(cmd, rep, j.File, "text"); err != nil {
 		return err
 	}
 	w := cmd.OutOrStdout()

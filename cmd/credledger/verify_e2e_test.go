@@ -60,16 +60,16 @@ func TestCLIVerifyAndBundle(t *testing.T) {
 		})
 	}
 
-	bundle := filepath.Join(dir, "revoked.bundle.json")
-	res := runCLI(t, bin, append([]string{"prove", "--hash", revoked, "-o", bundle}, online[:6]...)...)
+	bundlePath := filepath.Join(dir, "revoked.bundle.json")
+	res := runCLI(t, bin, append([]string{"prove", "--hash", revoked, "-o", bundlePath}, online[:6]...)...)
 	require.Equal(t, 0, res.code, "%s", res)
-	out := verify(t, 2, "--bundle", bundle, "--genesis", genesis)
+	out := verify(t, 2, "--bundle", bundlePath, "--genesis", genesis)
 	require.Equal(t, "revoked", out["verdict"])
 	require.Equal(t, "void", out["reason"])
 
 	t.Run("tampered bundle", func(t *testing.T) {
 		var b map[string]any
-		bz, err := os.ReadFile(bundle)
+		bz, err := os.ReadFile(bundlePath)
 		require.NoError(t, err)
 		require.NoError(t, json.Unmarshal(bz, &b))
 		cred := b["credential"].(map[string]any)
@@ -83,6 +83,6 @@ func TestCLIVerifyAndBundle(t *testing.T) {
 	t.Run("wrong genesis", func(t *testing.T) {
 		other := filepath.Join(dir, "other")
 		require.Equal(t, 0, runCLI(t, bin, "init", "--home", other, "--base-port", "1").code)
-		verify(t, 1, "--bundle", bundle, "--genesis", filepath.Join(other, "config", "genesis.json"))
+		verify(t, 1, "--bundle", bundlePath, "--genesis", filepath.Join(other, "config", "genesis.json"))
 	})
 }

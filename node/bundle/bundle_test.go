@@ -1,9 +1,9 @@
-package node
+package bundle
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -17,42 +17,46 @@ import (
 	"github.com/credledger/credledger/types"
 )
 
-var updateBundle = flag.Bool("update-bundle", false, "rewrite testdata/bundle from a live two-node network (run TestLightProveAcrossValidatorChange)")
-
 // The golden bundle proves that testHash("revoked") is revoked, from the
 // genesis of a chain whose validator set went {issuer0} -> {issuer0,
 // issuer1} -> {issuer1}. Regenerate it with:
 //
-//	go test ./node -run TestLightProveAcrossValidatorChange -update-bundle
+//	go test ./node/light -run TestLightProveAcrossValidatorChange -update-bundle
 //
-// and update the heights in ExampleVerifyBundle.
+// and update the heights in ExampleVerify.
 const (
-	goldenBundle  = "testdata/bundle/revoked.json"
-	goldenGenesis = "testdata/bundle/genesis.json"
+	goldenBundle  = "testdata/revoked.json"
+	goldenGenesis = "testdata/genesis.json"
 )
 
 func timeNow() time.Time { return time.Now() }
 
+// testHash returns the SHA-256 of s, as the light tests' credentials.
+func testHash(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
 // loadGolden returns a fresh copy of the golden bundle and its genesis root.
 func loadGolden(t testing.TB) (*Bundle, TrustRoot) {
 	t.Helper()
-	b, err := LoadBundle(goldenBundle)
+	b, err := Load(goldenBundle)
 	require.NoError(t, err)
 	root, err := LoadGenesisTrustRoot(goldenGenesis)
 	require.NoError(t, err)
 	return b, root
 }
 
-func ExampleVerifyBundle() {
-	b, err := LoadBundle("testdata/bundle/revoked.json")
+func ExampleVerify() {
+	b, err := Load("testdata/revoked.json")
 	if err != nil {
 		panic(err)
 	}
-	root, err := LoadGenesisTrustRoot("testdata/bundle/genesis.json")
+	root, err := LoadGenesisTrustRoot("testdata/genesis.json")
 	if err != nil {
 		panic(err)
 	}
-	rep, err := VerifyBundle(b, root, time.Now(), DefaultTrustingPeriod)
+	rep, err := Verify(b, root, time.Now(), DefaultTrustingPeriod)
 	if err != nil {
 		panic(err)
 	}
@@ -62,7 +66,7 @@ func ExampleVerifyBundle() {
 
 func TestVerifyBundleGolden(t *testing.T) {
 	b, root := loadGolden(t)
-	rep, err := VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+	rep, err := Verify(b, root, timeNow(), DefaultTrustingPeriod)
 	require.NoError(t, err)
 	require.Equal(t, types.VerdictRevoked, rep.Verdict)
 	require.Equal(t, testHash("revoked"), rep.Hash)
@@ -78,13 +82,13 @@ func TestVerifyBundleGolden(t *testing.T) {
 	// a header root naming the bundle's first header works as well
 	first := b.LightBlocks[0]
 	hroot := TrustRoot{Height: first.Height, Hash: first.Hash()}
-	_, err = VerifyBundle(b, hroot, timeNow(), DefaultTrustingPeriod)
+	_, err = Verify(b, hroot, timeNow(), DefaultTrustingPeriod)
 	require.NoError(t, err)
 
 	// encoding round trip
 	bz, err := b.Encode()
 	require.NoError(t, err)
-	again, err := DecodeBundle(bz)
+	again, err := Decode(bz)
 	require.NoError(t, err)
 	bz2, err := again.Encode()
 	require.NoError(t, err)
@@ -108,13 +112,13 @@ func TestVerifyBundleTampered(t *testing.T) {
 		{"revocation hidden", func(b *Bundle) { b.Status = nil }, types.ErrProofInvalid},
 		{"issuer record", func(b *Bundle) { flip(b.Issuer.Record, 5) }, types.ErrProofInvalid},
 		{"issuer proof", func(b *Bundle) { flip(b.Issuer.Proof, 40) }, types.ErrProofInvalid},
-		{"issuer record left out", func(b *Bundle) { b.Issuer = nil }, ErrBadBundle},
-		{"issuer id", func(b *Bundle) { b.Issuer.ID = "issuer1" }, ErrBadBundle},
+		{"issuer record left out", func(b *Bundle) { b.Issuer = nil }, ErrMalformed},
+		{"issuer id", func(b *Bundle) { b.Issuer.ID = "issuer1" }, ErrMalformed},
 		{"hash", func(b *Bundle) { flip(b.Hash, 0) }, types.ErrProofInvalid},
-		{"height", func(b *Bundle) { b.Height-- }, ErrBadBundle},
-		{"format", func(b *Bundle) { b.Format = "credledger-proof-bundle/0" }, ErrBadBundle},
-		{"chain id", func(b *Bundle) { b.ChainID = "other-chain" }, ErrBadBundle},
-		{"app hash of the proving header", func(b *Bundle) { flip(last(b).AppHash, 0) }, ErrBadBundle},
+		{"height", func(b *Bundle) { b.Height-- }, ErrMalformed},
+		{"format", func(b *Bundle) { b.Format = "credledger-proof-bundle/0" }, ErrMalformed},
+		{"chain id", func(b *Bundle) { b.ChainID = "other-chain" }, ErrMalformed},
+		{"app hash of the proving header", func(b *Bundle) { flip(last(b).AppHash, 0) }, ErrMalformed},
 		{"app hash, commit re-pointed", func(b *Bundle) {
 			flip(last(b).AppHash, 0)
 			last(b).Commit.BlockID.Hash = last(b).Header.Hash()
@@ -138,26 +142,26 @@ func TestVerifyBundleTampered(t *testing.T) {
 			}
 		}, ErrHeaderNotVerified},
 		{"signature of the proving header", func(b *Bundle) { flip(last(b).Commit.Signatures[0].Signature, 63) }, ErrHeaderNotVerified},
-		{"validator power", func(b *Bundle) { b.LightBlocks[1].ValidatorSet.Validators[0].VotingPower++ }, ErrBadBundle},
+		{"validator power", func(b *Bundle) { b.LightBlocks[1].ValidatorSet.Validators[0].VotingPower++ }, ErrMalformed},
 		{"intermediate header left out", func(b *Bundle) {
 			b.LightBlocks = append(b.LightBlocks[:1], b.LightBlocks[2:]...)
 		}, ErrHeaderNotVerified},
 		{"headers out of order", func(b *Bundle) {
 			b.LightBlocks[0], b.LightBlocks[1] = b.LightBlocks[1], b.LightBlocks[0]
-		}, ErrBadBundle},
+		}, ErrMalformed},
 		{"root left out", func(b *Bundle) { b.LightBlocks = b.LightBlocks[1:] }, ErrTrustRoot},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b, root := loadGolden(t)
-			_, err := VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+			_, err := Verify(b, root, timeNow(), DefaultTrustingPeriod)
 			require.NoError(t, err, "the unmodified bundle verifies")
 			tc.mutate(b)
-			_, err = VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+			_, err = Verify(b, root, timeNow(), DefaultTrustingPeriod)
 			require.ErrorIs(t, err, tc.wantErr)
 			// the same change survives encoding, or is refused by the decoder
 			if bz, encErr := b.Encode(); encErr == nil {
-				if decoded, decErr := DecodeBundle(bz); decErr == nil {
-					_, err = VerifyBundle(decoded, root, timeNow(), DefaultTrustingPeriod)
+				if decoded, decErr := Decode(bz); decErr == nil {
+					_, err = Verify(decoded, root, timeNow(), DefaultTrustingPeriod)
 					require.Error(t, err)
 				}
 			}
@@ -209,9 +213,9 @@ func TestVerifyBundleTamperedJSON(t *testing.T) {
 			tc.edit(m)
 			bz, err := json.Marshal(m)
 			require.NoError(t, err)
-			b, err := DecodeBundle(bz)
+			b, err := Decode(bz)
 			if err == nil {
-				_, err = VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+				_, err = Verify(b, root, timeNow(), DefaultTrustingPeriod)
 			}
 			require.Error(t, err)
 		})
@@ -229,8 +233,8 @@ func TestDecodeBundleFormat1(t *testing.T) {
 	m["light_blocks"] = []any{map[string]any{"signed_header": map[string]any{}, "validator_set": map[string]any{}}}
 	bz, err := json.Marshal(m)
 	require.NoError(t, err)
-	_, err = DecodeBundle(bz)
-	require.ErrorIs(t, err, ErrBadBundle)
+	_, err = Decode(bz)
+	require.ErrorIs(t, err, ErrMalformed)
 	require.ErrorContains(t, err, `format "credledger-proof-bundle/1" is no longer supported`)
 }
 
@@ -272,7 +276,7 @@ func editB64(m map[string]any, key string) {
 func TestVerifyBundleEveryByte(t *testing.T) {
 	b, root := loadGolden(t)
 	target := b.LightBlocks[len(b.LightBlocks)-1]
-	_, err := checkBundleAnswer(b, target)
+	_, err := checkAnswer(b, target)
 	require.NoError(t, err)
 	for name, field := range map[string][]byte{
 		"anchor record": b.Anchor, "anchor proof": b.AnchorProof, "status entry": b.Status,
@@ -281,7 +285,7 @@ func TestVerifyBundleEveryByte(t *testing.T) {
 		for i := range field {
 			for _, mask := range []byte{0x01, 0x80} {
 				field[i] ^= mask
-				_, err := checkBundleAnswer(b, target)
+				_, err := checkAnswer(b, target)
 				field[i] ^= mask
 				require.Error(t, err, "%s byte %d ^ %#x still verifies", name, i, mask)
 			}
@@ -295,13 +299,13 @@ func TestVerifyBundleEveryByte(t *testing.T) {
 		for si, cs := range lb.Commit.Signatures {
 			for i := 0; i < len(cs.Signature); i += step {
 				cs.Signature[i] ^= 0x01
-				_, err := VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+				_, err := Verify(b, root, timeNow(), DefaultTrustingPeriod)
 				cs.Signature[i] ^= 0x01
 				require.Error(t, err, "light block %d signature %d byte %d", bi, si, i)
 			}
 		}
 	}
-	checked := 0 // header flips that still decode, so VerifyBundle must catch them
+	checked := 0 // header flips that still decode, so Verify must catch them
 	for bi, lb := range b.LightBlocks {
 		orig := lb.Header
 		hbz, err := orig.ToProto().Marshal()
@@ -313,7 +317,7 @@ func TestVerifyBundleEveryByte(t *testing.T) {
 				if h, err := cmttypes.HeaderFromProto(&pb); err == nil {
 					lb.Header = &h
 					checked++
-					_, err = VerifyBundle(b, root, timeNow(), DefaultTrustingPeriod)
+					_, err = Verify(b, root, timeNow(), DefaultTrustingPeriod)
 					lb.Header = orig
 					require.Error(t, err, "light block %d header byte %d", bi, i)
 				}
@@ -321,7 +325,7 @@ func TestVerifyBundleEveryByte(t *testing.T) {
 			hbz[i] ^= 0x01
 		}
 	}
-	t.Logf("%d header flips decoded and were refused by VerifyBundle", checked)
+	t.Logf("%d header flips decoded and were refused by Verify", checked)
 	require.Positive(t, checked)
 }
 
@@ -363,7 +367,7 @@ func TestVerifyBundleWrongRoot(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := VerifyBundle(b, tc.root(), timeNow(), DefaultTrustingPeriod)
+			_, err := Verify(b, tc.root(), timeNow(), DefaultTrustingPeriod)
 			require.ErrorIs(t, err, ErrTrustRoot)
 		})
 	}
@@ -385,41 +389,12 @@ func TestVerifyBundleTrustingPeriod(t *testing.T) {
 		{"clock before the headers", rootTime.Add(-time.Hour), DefaultTrustingPeriod, ErrHeaderNotVerified},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := VerifyBundle(b, root, tc.now, tc.period)
+			_, err := Verify(b, root, tc.now, tc.period)
 			if tc.wantErr == nil {
 				require.NoError(t, err)
 				return
 			}
 			require.ErrorIs(t, err, tc.wantErr)
-		})
-	}
-}
-
-func TestBuildPath(t *testing.T) {
-	b, _ := loadGolden(t)
-	now := timeNow()
-	step := func(a, c *cmttypes.LightBlock) error { return verifyStep(a, c, DefaultTrustingPeriod, now) }
-	rootH, targetH := b.LightBlocks[0].Height, b.HeaderHeight()
-	for _, tc := range []struct {
-		name    string
-		cands   []*cmttypes.LightBlock
-		target  int64
-		wantLen int // 0: error
-	}{
-		{"the bundle's own blocks", b.LightBlocks, targetH, len(b.LightBlocks)},
-		{"root only", b.LightBlocks[:1], rootH, 1},
-		{"no intermediate set", []*cmttypes.LightBlock{b.LightBlocks[0], b.LightBlocks[len(b.LightBlocks)-1]}, targetH, 0},
-		{"target below the root", b.LightBlocks, rootH - 1, 0},
-		{"no root", b.LightBlocks[1:], targetH, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			path, err := buildPath(tc.cands, rootH, tc.target, step)
-			if tc.wantLen == 0 {
-				require.Error(t, err)
-				return
-			}
-			require.NoError(t, err)
-			require.Len(t, path, tc.wantLen)
 		})
 	}
 }
@@ -438,16 +413,16 @@ func FuzzDecodeBundle(f *testing.F) {
 	f.Add(golden[:len(golden)/2])
 	now := timeNow()
 	f.Fuzz(func(t *testing.T, bz []byte) {
-		b, err := DecodeBundle(bz)
+		b, err := Decode(bz)
 		if err != nil {
-			require.ErrorIs(t, err, ErrBadBundle)
+			require.ErrorIs(t, err, ErrMalformed)
 			return
 		}
 		// a decodable bundle re-encodes, and checking it never panics
 		enc, err := b.Encode()
 		require.NoError(t, err)
-		_, err = DecodeBundle(enc)
+		_, err = Decode(enc)
 		require.NoError(t, err)
-		_, _ = VerifyBundle(b, root, now, DefaultTrustingPeriod)
+		_, _ = Verify(b, root, now, DefaultTrustingPeriod)
 	})
 }

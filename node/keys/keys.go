@@ -1,8 +1,10 @@
-package node
+package keys
 
 import (
 	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,61 +19,61 @@ import (
 	"github.com/credledger/credledger/types"
 )
 
-// KeysDir is the directory, relative to the home directory, that holds issuer
+// Dir is the directory, relative to the home directory, that holds issuer
 // signing keys.
-const KeysDir = "keys"
+const Dir = "keys"
 
-// maxKeyFileSize bounds how much of a key file LoadKey reads; a real one is
+// maxKeyFileSize bounds how much of a key file Load reads; a real one is
 // about 300 bytes.
 const maxKeyFileSize = 64 << 10
 
 // Errors returned by the key store. Match them with errors.Is.
 var (
-	// ErrKeyExists means GenerateKey found a key with the same name.
-	ErrKeyExists = errors.New("key already exists")
-	// ErrInvalidKeyFile means a key file or KeyFile is malformed or inconsistent.
-	ErrInvalidKeyFile = errors.New("invalid key file")
-	// ErrInsecureKeyFile means a key file can be read by its group or by others.
-	ErrInsecureKeyFile = errors.New("key file is readable by other users")
+	// ErrExists means Generate found a key with the same name.
+	ErrExists = errors.New("key already exists")
+	// ErrInvalidFile means a key file or Key is malformed or inconsistent.
+	ErrInvalidFile = errors.New("invalid key file")
+	// ErrInsecureFile means a key file can be read by its group or by others.
+	ErrInsecureFile = errors.New("key file is readable by other users")
 )
 
-// KeyNotFoundError is returned by LoadKey when there is no key file with the
+// NotFoundError is returned by Load when there is no key file with the
 // requested name. It unwraps to the error of the file system, so
 // errors.Is(err, fs.ErrNotExist) holds.
-type KeyNotFoundError struct {
+type NotFoundError struct {
 	Home string
 	Name string
 	Err  error
 }
 
 // Error says where the key was looked for and how to create it.
-func (e *KeyNotFoundError) Error() string {
+func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("no key named %q in %s; create one with: credledger keys add %s --home %s",
-		e.Name, filepath.Join(e.Home, KeysDir), shellQuote(e.Name), shellQuote(e.Home))
+		e.Name, filepath.Join(e.Home, Dir), shellQuote(e.Name), shellQuote(e.Home))
 }
 
 // Unwrap returns the error of the file system.
-func (e *KeyNotFoundError) Unwrap() error { return e.Err }
+func (e *NotFoundError) Unwrap() error { return e.Err }
 
-// KeyFile is an issuer's ed25519 signing key as stored in HOME/keys/NAME.json.
+// Key is an issuer's ed25519 signing key as stored in HOME/keys/NAME.json.
 // Name is the local name of the key and Issuer the issuer id it signs for
 // (by default the same as Name). PrivKey is the 64-byte ed25519 private key
 // (seed followed by public key) and PubKey the matching 32-byte public key.
 //
-// A KeyFile is a plain value: reading it from several goroutines is safe,
+// A Key is a plain value: reading it from several goroutines is safe,
 // changing it while others read it is not.
-type KeyFile struct {
+type Key struct {
 	Name    string         `json:"name"`
 	Issuer  string         `json:"issuer"`
 	PubKey  types.HexBytes `json:"pubkey"`
 	PrivKey types.HexBytes `json:"privkey"`
 }
 
-// NewKeyFromSeed returns the key named name for issuer, derived from a 32-byte
+// FromSeed returns the key named name for issuer, derived from a 32-byte
 // ed25519 seed. An empty issuer defaults to name; name and issuer must be
 // valid issuer ids. It is deterministic and meant for tests and for restoring
 // a key from a backed-up seed. Nothing is written to disk.
-func NewKeyFromSeed(name, issuer string, seed []byte) (*KeyFile, error) {
+func FromSeed(name, issuer string, seed []byte) (*Key, error) {
 	if issuer == "" {
 		issuer = name
 	}
@@ -85,7 +87,7 @@ func NewKeyFromSeed(name, issuer string, seed []byte) (*KeyFile, error) {
 		return nil, fmt.Errorf("key %q: seed is %d bytes, want %d", name, len(seed), ed25519.SeedSize)
 	}
 	priv := ed25519.NewKeyFromSeed(seed)
-	k := &KeyFile{
+	k := &Key{
 		Name:    name,
 		Issuer:  issuer,
 		PubKey:  types.HexBytes(priv.Public().(ed25519.PublicKey)),
@@ -99,57 +101,57 @@ func NewKeyFromSeed(name, issuer string, seed []byte) (*KeyFile, error) {
 
 // ValidateBasic checks that the name and issuer are valid issuer ids (1..64
 // characters from [A-Za-z0-9._-]) and that PrivKey is a 64-byte ed25519
-// private key whose public key is PubKey. Errors wrap ErrInvalidKeyFile.
-func (k *KeyFile) ValidateBasic() error {
+// private key whose public key is PubKey. Errors wrap ErrInvalidFile.
+func (k *Key) ValidateBasic() error {
 	if err := types.ValidateIssuerID(k.Name); err != nil {
-		return fmt.Errorf("%w: key name: %w", ErrInvalidKeyFile, err)
+		return fmt.Errorf("%w: key name: %w", ErrInvalidFile, err)
 	}
 	if err := types.ValidateIssuerID(k.Issuer); err != nil {
-		return fmt.Errorf("%w: key %q: issuer: %w", ErrInvalidKeyFile, k.Name, err)
+		return fmt.Errorf("%w: key %q: issuer: %w", ErrInvalidFile, k.Name, err)
 	}
 	if len(k.PubKey) != ed25519.PublicKeySize {
-		return fmt.Errorf("%w: key %q: pubkey is %d bytes, want %d", ErrInvalidKeyFile, k.Name, len(k.PubKey), ed25519.PublicKeySize)
+		return fmt.Errorf("%w: key %q: pubkey is %d bytes, want %d", ErrInvalidFile, k.Name, len(k.PubKey), ed25519.PublicKeySize)
 	}
 	if len(k.PrivKey) != ed25519.PrivateKeySize {
-		return fmt.Errorf("%w: key %q: privkey is %d bytes, want %d", ErrInvalidKeyFile, k.Name, len(k.PrivKey), ed25519.PrivateKeySize)
+		return fmt.Errorf("%w: key %q: privkey is %d bytes, want %d", ErrInvalidFile, k.Name, len(k.PrivKey), ed25519.PrivateKeySize)
 	}
 	// the private key is seed || public key: derive it again from the seed
 	derived := ed25519.NewKeyFromSeed(k.PrivKey[:ed25519.SeedSize])
 	if !bytes.Equal(derived, k.PrivKey) || !bytes.Equal(derived[ed25519.SeedSize:], k.PubKey) {
-		return fmt.Errorf("%w: key %q: privkey does not match pubkey", ErrInvalidKeyFile, k.Name)
+		return fmt.Errorf("%w: key %q: privkey does not match pubkey", ErrInvalidFile, k.Name)
 	}
 	return nil
 }
 
 // PrivateKey returns a copy of the ed25519 private key.
 // Requires a valid key (see ValidateBasic).
-func (k *KeyFile) PrivateKey() ed25519.PrivateKey {
+func (k *Key) PrivateKey() ed25519.PrivateKey {
 	return ed25519.PrivateKey(bytes.Clone(k.PrivKey))
 }
 
 // PublicKey returns a copy of the ed25519 public key.
 // Requires a valid key (see ValidateBasic).
-func (k *KeyFile) PublicKey() ed25519.PublicKey {
+func (k *Key) PublicKey() ed25519.PublicKey {
 	return ed25519.PublicKey(bytes.Clone(k.PubKey))
 }
 
-// KeyPath returns the path of the key file named name under home:
+// Path returns the path of the key file named name under home:
 // HOME/keys/NAME.json. It does not validate name.
-func KeyPath(home, name string) string {
-	return filepath.Join(home, KeysDir, name+".json")
+func Path(home, name string) string {
+	return filepath.Join(home, Dir, name+".json")
 }
 
-// GenerateKey creates a new random ed25519 key named name for issuer (which
+// Generate creates a new random ed25519 key named name for issuer (which
 // defaults to name when empty; both must be valid issuer ids, 1..64
-// characters from [A-Za-z0-9._-]) and saves it to KeyPath(home, name) with mode
+// characters from [A-Za-z0-9._-]) and saves it to Path(home, name) with mode
 // 0600, creating HOME/keys with mode 0700 if needed. It never overwrites an
 // existing key: if the file exists, even when created concurrently, the error
-// wraps ErrKeyExists and nothing is written.
-func GenerateKey(home, name, issuer string) (*KeyFile, error) {
+// wraps ErrExists and nothing is written.
+func Generate(home, name, issuer string) (*Key, error) {
 	if err := types.ValidateIssuerID(name); err != nil {
 		return nil, fmt.Errorf("key name: %w", err)
 	}
-	path := KeyPath(home, name)
+	path := Path(home, name)
 	if _, err := os.Lstat(path); err == nil {
 		return nil, keyExistsError(name, path)
 	}
@@ -157,7 +159,7 @@ func GenerateKey(home, name, issuer string) (*KeyFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate key %q: %w", name, err)
 	}
-	k, err := NewKeyFromSeed(name, issuer, priv.Seed())
+	k, err := FromSeed(name, issuer, priv.Seed())
 	if err != nil {
 		return nil, err
 	}
@@ -167,17 +169,17 @@ func GenerateKey(home, name, issuer string) (*KeyFile, error) {
 	return k, nil
 }
 
-// SaveKey validates k and writes it to KeyPath(home, k.Name) with mode 0600,
+// Save validates k and writes it to Path(home, k.Name) with mode 0600,
 // replacing any existing file. It writes a temporary file in the same
 // directory and renames it, so a reader sees either the old or the new key,
 // never a partial one. HOME/keys is created with mode 0700 if needed.
-func SaveKey(home string, k *KeyFile) error {
+func Save(home string, k *Key) error {
 	return writeKey(home, k, true)
 }
 
 // writeKey writes k through a synced temporary file that is then renamed over
 // the key file (overwrite) or hard-linked to it, which fails if it exists.
-func writeKey(home string, k *KeyFile, overwrite bool) error {
+func writeKey(home string, k *Key, overwrite bool) error {
 	if err := k.ValidateBasic(); err != nil {
 		return fmt.Errorf("save key: %w", err)
 	}
@@ -185,7 +187,7 @@ func writeKey(home string, k *KeyFile, overwrite bool) error {
 	if err != nil {
 		return fmt.Errorf("encode key %q: %w", k.Name, err)
 	}
-	dir := filepath.Join(home, KeysDir)
+	dir := filepath.Join(home, Dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create key directory %s: %w", dir, err)
 	}
@@ -197,7 +199,7 @@ func writeKey(home string, k *KeyFile, overwrite bool) error {
 	if err := writeSynced(tmp, append(bz, '\n')); err != nil {
 		return fmt.Errorf("save key %q: %w", k.Name, err)
 	}
-	path := KeyPath(home, k.Name)
+	path := Path(home, k.Name)
 	if overwrite {
 		err = os.Rename(tmp.Name(), path)
 	} else {
@@ -228,31 +230,31 @@ func writeSynced(f *os.File, bz []byte) error {
 }
 
 func keyExistsError(name, path string) error {
-	return fmt.Errorf("%w: a key named %q is already stored in %s; choose another name, or move that file away first", ErrKeyExists, name, path)
+	return fmt.Errorf("%w: a key named %q is already stored in %s; choose another name, or move that file away first", ErrExists, name, path)
 }
 
-// LoadKey reads and validates the key named name from HOME/keys/NAME.json.
+// Load reads and validates the key named name from HOME/keys/NAME.json.
 //
-// A missing key is a *KeyNotFoundError saying how to create one. The file
+// A missing key is a *NotFoundError saying how to create one. The file
 // must be a regular file that its group and other users cannot access (mode
 // 0600 or stricter; not checked on Windows, which has no such mode bits),
-// otherwise the error wraps ErrInsecureKeyFile. A file that is not valid
+// otherwise the error wraps ErrInsecureFile. A file that is not valid
 // JSON, holds another key's name, or whose private key does not match its
-// public key gives an error wrapping ErrInvalidKeyFile.
-func LoadKey(home, name string) (*KeyFile, error) {
+// public key gives an error wrapping ErrInvalidFile.
+func Load(home, name string) (*Key, error) {
 	if err := types.ValidateIssuerID(name); err != nil {
 		return nil, fmt.Errorf("key name: %w", err)
 	}
-	path := KeyPath(home, name)
+	path := Path(home, name)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, &KeyNotFoundError{Home: home, Name: name, Err: err}
+		return nil, &NotFoundError{Home: home, Name: name, Err: err}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open key %q: %w", name, err)
 	}
 	defer f.Close() //nolint:errcheck // read only
-	if err := checkKeyFileMode(f, path); err != nil {
+	if err := checkFileMode(f, path); err != nil {
 		return nil, err
 	}
 	bz, err := io.ReadAll(io.LimitReader(f, maxKeyFileSize+1))
@@ -260,14 +262,14 @@ func LoadKey(home, name string) (*KeyFile, error) {
 		return nil, fmt.Errorf("read key %q: %w", name, err)
 	}
 	if len(bz) > maxKeyFileSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidKeyFile, path, maxKeyFileSize)
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalidFile, path, maxKeyFileSize)
 	}
-	var k KeyFile
+	var k Key
 	if err := json.Unmarshal(bz, &k); err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidKeyFile, path, err)
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidFile, path, err)
 	}
 	if k.Name != name {
-		return nil, fmt.Errorf("%w: %s holds the key named %q, not %q; rename the file or fix its name field", ErrInvalidKeyFile, path, k.Name, name)
+		return nil, fmt.Errorf("%w: %s holds the key named %q, not %q; rename the file or fix its name field", ErrInvalidFile, path, k.Name, name)
 	}
 	if err := k.ValidateBasic(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -275,49 +277,49 @@ func LoadKey(home, name string) (*KeyFile, error) {
 	return &k, nil
 }
 
-// checkKeyFileMode checks that the opened key file is a regular file that
+// checkFileMode checks that the opened key file is a regular file that
 // only its owner can access.
-func checkKeyFileMode(f *os.File, path string) error {
+func checkFileMode(f *os.File, path string) error {
 	fi, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("stat key file %s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s is not a regular file", ErrInvalidKeyFile, path)
+		return fmt.Errorf("%w: %s is not a regular file", ErrInvalidFile, path)
 	}
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
 		return fmt.Errorf("%w: %s has mode %04o; restrict it with: chmod 600 %s",
-			ErrInsecureKeyFile, path, fi.Mode().Perm(), shellQuote(path))
+			ErrInsecureFile, path, fi.Mode().Perm(), shellQuote(path))
 	}
 	return nil
 }
 
-// ListKeys loads every key in HOME/keys (each file NAME.json, as LoadKey
+// List loads every key in HOME/keys (each file NAME.json, as Load
 // does) and returns them sorted by name. A missing keys directory gives an
-// empty list. Any key file that LoadKey rejects makes ListKeys fail with
+// empty list. Any key file that Load rejects makes List fail with
 // that error, so that a damaged key is not silently left out.
-func ListKeys(home string) ([]*KeyFile, error) {
-	dir := filepath.Join(home, KeysDir)
+func List(home string) ([]*Key, error) {
+	dir := filepath.Join(home, Dir)
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return []*KeyFile{}, nil
+		return []*Key{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list keys in %s: %w", dir, err)
 	}
-	keys := make([]*KeyFile, 0, len(entries))
+	keys := make([]*Key, 0, len(entries))
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || e.IsDir() {
 			continue
 		}
-		k, err := LoadKey(home, name)
+		k, err := Load(home, name)
 		if err != nil {
 			return nil, fmt.Errorf("list keys: %w", err)
 		}
 		keys = append(keys, k)
 	}
-	slices.SortFunc(keys, func(a, b *KeyFile) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(keys, func(a, b *Key) int { return strings.Compare(a.Name, b.Name) })
 	return keys, nil
 }
 
@@ -331,4 +333,17 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// ParsePubKey decodes a 32-byte ed25519 public key given as 64 hex digits
+// or as base64 (the form CometBFT's priv_validator_key.json uses).
+func ParsePubKey(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	return nil, fmt.Errorf("%q is not a 32-byte ed25519 public key in hex (64 digits) or base64", s)
 }

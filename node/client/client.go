@@ -1,4 +1,4 @@
-package node
+package client
 
 import (
 	"context"
@@ -7,19 +7,22 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cometbft/cometbft/rpc/client"
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 
-	"github.com/credledger/credledger/app"
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/query"
 )
 
 // DefaultNodeURL is the RPC address the CLI uses without --node.
 const DefaultNodeURL = "http://127.0.0.1:26657"
 
-// Client talks to one node's RPC. It trusts that node for what it reads,
-// except where a method says it checks a proof.
+// Client talks to one node's RPC. It trusts that node: where a method
+// checks a Merkle proof, it checks it against a header from the same node,
+// which catches a corrupted answer but not a lying node (node/light does).
+// A Client is safe for concurrent use.
 type Client struct {
 	url string
 	rpc *rpchttp.HTTP
@@ -28,8 +31,8 @@ type Client struct {
 // ErrUnreachable wraps failures to talk to the node at all.
 var ErrUnreachable = errors.New("node unreachable")
 
-// NewClient returns a client for the node at url (http://host:port).
-func NewClient(url string) (*Client, error) {
+// New returns a client for the node at url (http://host:port).
+func New(url string) (*Client, error) {
 	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") && !strings.HasPrefix(url, "tcp://") {
 		return nil, fmt.Errorf("node address %q: want a URL such as %s", url, DefaultNodeURL)
 	}
@@ -46,7 +49,14 @@ func (c *Client) URL() string { return c.url }
 // RPC returns the underlying CometBFT RPC client.
 func (c *Client) RPC() *rpchttp.HTTP { return c.rpc }
 
-func (c *Client) unreachable(err error) error {
+// rpcFailure classifies an RPC call's error: the node's own error answer
+// (a *rpctypes.RPCError) names the node; anything else means the node was
+// not reached and wraps ErrUnreachable.
+func (c *Client) rpcFailure(err error) error {
+	var answered *rpctypes.RPCError
+	if errors.As(err, &answered) {
+		return fmt.Errorf("node %s: %w", c.url, err)
+	}
 	return fmt.Errorf("%w: cannot reach %s (is the node running? start one with `credledger dev`, or pass --node URL): %w", ErrUnreachable, c.url, err)
 }
 
@@ -60,26 +70,27 @@ type ChainInfo struct {
 func (c *Client) Status(ctx context.Context) (*ChainInfo, error) {
 	st, err := c.rpc.Status(ctx)
 	if err != nil {
-		return nil, c.unreachable(err)
+		return nil, c.rpcFailure(err)
 	}
 	return &ChainInfo{ChainID: st.NodeInfo.Network, LatestHeight: st.SyncInfo.LatestBlockHeight}, nil
 }
 
-// query runs an ABCI query and turns a non-zero code into a *types.TxError.
+// query runs an ABCI query with proofs and turns a non-zero code into a
+// *types.CodeError.
 func (c *Client) query(ctx context.Context, path string, data []byte, height int64) (*coretypes.ResultABCIQuery, error) {
-	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, data, client.ABCIQueryOptions{Height: height, Prove: true})
+	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, data, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
 	if err != nil {
-		return nil, c.unreachable(err)
+		return nil, c.rpcFailure(err)
 	}
 	if res.Response.Code != 0 {
-		return nil, fmt.Errorf("query %s: %w", path, &types.TxError{Code: types.Code(res.Response.Code), Msg: res.Response.Log})
+		return nil, fmt.Errorf("query %s: %w", path, &types.CodeError{Code: types.Code(res.Response.Code), Msg: res.Response.Log})
 	}
 	return res, nil
 }
 
 // Sequence returns an issuer's next sequence number in committed state.
 func (c *Client) Sequence(ctx context.Context, issuer string) (uint64, error) {
-	res, err := c.query(ctx, app.PathSequence, []byte(issuer), 0)
+	res, err := c.query(ctx, query.PathSequence, []byte(issuer), 0)
 	if err != nil {
 		return 0, err
 	}
@@ -90,58 +101,29 @@ func (c *Client) Sequence(ctx context.Context, issuer string) (uint64, error) {
 // committed its first block yet it waits for it (up to 10 s).
 func (c *Client) Params(ctx context.Context) (types.Params, error) {
 	var p types.Params
-	res, err := c.query(ctx, app.PathParams, nil, 0)
+	res, err := c.query(ctx, query.PathParams, nil, 0)
 	for i := 0; i < 50 && types.CodeOf(err) == types.CodeHeightUnavailable; i++ {
 		select {
 		case <-ctx.Done():
 			return p, ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
-		res, err = c.query(ctx, app.PathParams, nil, 0)
+		res, err = c.query(ctx, query.PathParams, nil, 0)
 	}
 	if err != nil {
 		return p, err
 	}
-	if err := p.Unmarshal(res.Response.Value); err != nil {
-		return p, fmt.Errorf("decode params: %w", err)
-	}
-	return p, nil
+	return query.DecodeParams(&res.Response)
 }
 
-// CredentialProof is a /credential answer with its proofs, as served by a
-// node for state height Height (provable by header Height+1).
-type CredentialProof struct {
-	Height      int64
-	Answer      types.CredentialAnswer
-	AnchorProof []byte
-	StatusProof []byte
-}
-
-// QueryCredential fetches the answer and proofs for hash at height (0: latest).
-func (c *Client) QueryCredential(ctx context.Context, hash []byte, height int64) (*CredentialProof, error) {
-	res, err := c.query(ctx, app.PathCredential, hash, height)
+// QueryCredential fetches the answer and proofs for hash at height (0:
+// latest), unverified.
+func (c *Client) QueryCredential(ctx context.Context, hash []byte, height int64) (*query.CredentialProof, error) {
+	res, err := c.query(ctx, query.PathCredential, hash, height)
 	if err != nil {
 		return nil, err
 	}
-	r := res.Response
-	p := &CredentialProof{Height: r.Height}
-	if err := p.Answer.Unmarshal(r.Value); err != nil {
-		return nil, fmt.Errorf("%w: decode credential answer: %w", types.ErrMalformedAnswer, err)
-	}
-	if r.ProofOps == nil || len(r.ProofOps.Ops) != 2 {
-		return nil, fmt.Errorf("%w: want 2 proof ops (anchor, status)", types.ErrMalformedAnswer)
-	}
-	for i, op := range r.ProofOps.Ops {
-		want := types.AnchorKey(hash)
-		if i == 1 {
-			want = types.StatusKey(hash)
-		}
-		if op.Type != types.ProofOpType || string(op.Key) != string(want) {
-			return nil, fmt.Errorf("%w: proof op %d is %q for key %X", types.ErrMalformedAnswer, i, op.Type, op.Key)
-		}
-	}
-	p.AnchorProof, p.StatusProof = r.ProofOps.Ops[0].Data, r.ProofOps.Ops[1].Data
-	return p, nil
+	return query.DecodeCredential(hash, &res.Response)
 }
 
 // appHashAt returns the app hash in the committed header at height h, or
@@ -156,7 +138,7 @@ func (c *Client) appHashAt(ctx context.Context, h int64, chainID string) (hash [
 	}
 	res, err := c.rpc.Commit(ctx, &h)
 	if err != nil {
-		return nil, time.Time{}, false, c.unreachable(err)
+		return nil, time.Time{}, false, c.rpcFailure(err)
 	}
 	hdr := res.SignedHeader.Header
 	if hdr == nil || hdr.Height != h {

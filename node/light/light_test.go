@@ -1,10 +1,11 @@
-package node
+package light
 
 import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,21 +16,31 @@ import (
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/stretchr/testify/require"
 
-	"github.com/credledger/credledger/app"
+	"github.com/credledger/credledger/node/bundle"
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/query"
 )
 
-func genesisRoot(t *testing.T, ln *lightNet) TrustRoot {
+// updateBundle rewrites node/bundle's golden bundle from the live network.
+var updateBundle = flag.Bool("update-bundle", false, "rewrite ../bundle/testdata from a live two-node network (run TestLightProveAcrossValidatorChange)")
+
+// The golden bundle and its genesis, kept in node/bundle's testdata.
+const (
+	goldenBundle  = "../bundle/testdata/revoked.json"
+	goldenGenesis = "../bundle/testdata/genesis.json"
+)
+
+func genesisRoot(t *testing.T, ln *lightNet) bundle.TrustRoot {
 	t.Helper()
-	root, err := LoadGenesisTrustRoot(ln.genesis)
+	root, err := bundle.LoadGenesisTrustRoot(ln.genesis)
 	require.NoError(t, err)
 	return root
 }
 
 // newLight returns a light client closed at the end of the test.
-func newLight(t *testing.T, primary string, witnesses []string, root TrustRoot, opts ...LightOption) *LightClient {
+func newLight(t *testing.T, primary string, witnesses []string, root bundle.TrustRoot, opts ...Option) *Client {
 	t.Helper()
-	lc, err := NewLightClient(t.Context(), primary, witnesses, root, opts...)
+	lc, err := New(t.Context(), primary, witnesses, root, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, lc.Close()) })
 	return lc
@@ -38,7 +49,7 @@ func newLight(t *testing.T, primary string, witnesses []string, root TrustRoot, 
 func TestLightVerifyVerdicts(t *testing.T) {
 	ln := sharedLightNet(t)
 	home := t.TempDir()
-	lc := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithLightHome(home))
+	lc := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithHome(home))
 	for _, tc := range []struct {
 		name         string
 		hash         []byte
@@ -72,7 +83,7 @@ func TestLightVerifyVerdicts(t *testing.T) {
 		require.NoError(t, lc.Close())
 		_, err := os.Stat(filepath.Join(home, trustRecordFile))
 		require.NoError(t, err)
-		warm := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithLightHome(home))
+		warm := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithHome(home))
 		rep, err := warm.Verify(t.Context(), ln.valid, 0)
 		require.NoError(t, err)
 		require.Equal(t, types.VerdictValid, rep.Verdict)
@@ -83,21 +94,21 @@ func TestLightVerifyVerdicts(t *testing.T) {
 
 	t.Run("a light home refuses another trust root", func(t *testing.T) {
 		root := headerRoot(t, ln, 2)
-		other, err := NewLightClient(t.Context(), ln.urls[0], []string{ln.urls[1]}, root, WithLightHome(home))
+		other, err := New(t.Context(), ln.urls[0], []string{ln.urls[1]}, root, WithHome(home))
 		require.NoError(t, err)
 		_, err = other.Verify(t.Context(), ln.valid, 0)
-		require.ErrorIs(t, err, ErrTrustRoot)
+		require.ErrorIs(t, err, bundle.ErrTrustRoot)
 		require.ErrorContains(t, err, "another --light-home")
 		require.NoError(t, other.Close())
 	})
 }
 
 // headerRoot returns the trust root "header h has the hash node 0 reports".
-func headerRoot(t *testing.T, ln *lightNet, h int64) TrustRoot {
+func headerRoot(t *testing.T, ln *lightNet, h int64) bundle.TrustRoot {
 	t.Helper()
 	res, err := ln.clients[0].RPC().Commit(t.Context(), &h)
 	require.NoError(t, err)
-	root, err := NewHeaderTrustRoot(h, hex.EncodeToString(res.Header.Hash()))
+	root, err := bundle.NewHeaderTrustRoot(h, hex.EncodeToString(res.Header.Hash()))
 	require.NoError(t, err)
 	return root
 }
@@ -139,17 +150,17 @@ func TestLightTrustRoots(t *testing.T) {
 	bad.Hash[0] ^= 1
 	for _, tc := range []struct {
 		name      string
-		root      TrustRoot
+		root      bundle.TrustRoot
 		witnesses []string
 		wantErr   error
 	}{
 		{"trusted header", good, []string{ln.urls[1]}, nil},
 		{"witness may repeat the primary", good, []string{ln.urls[0]}, nil},
-		{"wrong trusted hash", bad, []string{ln.urls[1]}, ErrTrustRoot},
+		{"wrong trusted hash", bad, []string{ln.urls[1]}, bundle.ErrTrustRoot},
 		{"no witness", good, nil, ErrNoWitness},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lc, err := NewLightClient(t.Context(), ln.urls[0], tc.witnesses, tc.root, WithInMemoryStore())
+			lc, err := New(t.Context(), ln.urls[0], tc.witnesses, tc.root, WithInMemoryStore())
 			if err == nil {
 				t.Cleanup(func() { _ = lc.Close() })
 				_, err = lc.Verify(t.Context(), ln.late, 0)
@@ -166,8 +177,8 @@ func TestLightTrustRoots(t *testing.T) {
 		root := genesisRoot(t, ln)
 		doc := *root.Genesis
 		doc.ChainID = "other-chain"
-		_, err := NewLightClient(t.Context(), ln.urls[0], []string{ln.urls[1]}, TrustRoot{Genesis: &doc}, WithInMemoryStore())
-		require.ErrorIs(t, err, ErrTrustRoot)
+		_, err := New(t.Context(), ln.urls[0], []string{ln.urls[1]}, bundle.TrustRoot{Genesis: &doc}, WithInMemoryStore())
+		require.ErrorIs(t, err, bundle.ErrTrustRoot)
 	})
 }
 
@@ -219,7 +230,7 @@ func onValidators(fn func(*coretypes.ResultValidators)) mutateFn {
 
 // onAnswer rewrites the decoded /credential answer.
 func onAnswer(fn func(*types.CredentialAnswer)) mutateFn {
-	return onQuery(app.PathCredential, func(r *coretypes.ResultABCIQuery) bool {
+	return onQuery(query.PathCredential, func(r *coretypes.ResultABCIQuery) bool {
 		var ans types.CredentialAnswer
 		if err := ans.Unmarshal(r.Response.Value); err != nil {
 			panic(err)
@@ -264,8 +275,8 @@ func TestLightDetectsLyingPrimary(t *testing.T) {
 		msg     string // the error names what failed
 	}{
 		{name: "honest proxy", hash: ln.revoked},
-		{"tampered anchor proof", ln.revoked, onQuery(app.PathCredential, flipProofOp(0)), types.ErrProofInvalid, "anchor record"},
-		{"tampered status proof", ln.revoked, onQuery(app.PathCredential, flipProofOp(1)), types.ErrProofInvalid, "status entry"},
+		{"tampered anchor proof", ln.revoked, onQuery(query.PathCredential, flipProofOp(0)), types.ErrProofInvalid, "anchor record"},
+		{"tampered status proof", ln.revoked, onQuery(query.PathCredential, flipProofOp(1)), types.ErrProofInvalid, "status entry"},
 		{"tampered anchor record", ln.valid, onAnswer(func(a *types.CredentialAnswer) {
 			var rec types.AnchorRecord
 			if err := rec.Unmarshal(a.Anchor); err != nil {
@@ -279,11 +290,11 @@ func TestLightDetectsLyingPrimary(t *testing.T) {
 			a.Anchor, _ = (&types.AnchorRecord{IssuerId: "issuer1", Height: 3}).Marshal()
 		}), types.ErrProofInvalid, "anchor record"},
 		{"answer about another credential", ln.unknown, func(method string, params map[string]json.RawMessage, result json.RawMessage) json.RawMessage {
-			if method != "abci_query" || paramString(params, "path") != app.PathCredential {
+			if method != "abci_query" || paramString(params, "path") != query.PathCredential {
 				return nil
 			}
 			return rewrite(result, func(r *coretypes.ResultABCIQuery) bool {
-				other, err := ln.clients[0].RPC().ABCIQueryWithOptions(context.Background(), app.PathCredential, ln.valid,
+				other, err := ln.clients[0].RPC().ABCIQueryWithOptions(context.Background(), query.PathCredential, ln.valid,
 					rpcclient.ABCIQueryOptions{Height: r.Response.Height, Prove: true})
 				if err != nil {
 					panic(err)
@@ -296,7 +307,7 @@ func TestLightDetectsLyingPrimary(t *testing.T) {
 				return true
 			})
 		}, types.ErrMalformedAnswer, "another hash"},
-		{"tampered issuer record", ln.valid, onQuery(app.PathIssuer, func(r *coretypes.ResultABCIQuery) bool {
+		{"tampered issuer record", ln.valid, onQuery(query.PathIssuer, func(r *coretypes.ResultABCIQuery) bool {
 			var is types.Issuer
 			if err := is.Unmarshal(r.Response.Value); err != nil {
 				panic(err)
@@ -307,14 +318,14 @@ func TestLightDetectsLyingPrimary(t *testing.T) {
 		}), types.ErrProofInvalid, `issuer "issuer0"`},
 		{"header from another chain", ln.valid, onCommit(func(c *coretypes.ResultCommit) { c.Header.ChainID = "other-chain" }), ErrInvalidLightBlock, "another chain"},
 		{"app hash changed in the header", ln.valid, onCommit(forgeAppHash(false)), ErrInvalidLightBlock, "commit signs block"},
-		{"forged header with a matching block id", ln.valid, onCommit(forgeAppHash(true)), ErrHeaderNotVerified, "signature"},
+		{"forged header with a matching block id", ln.valid, onCommit(forgeAppHash(true)), bundle.ErrHeaderNotVerified, "signature"},
 		{"forged commit signatures", ln.valid, onCommit(func(c *coretypes.ResultCommit) {
 			for i := range c.Commit.Signatures {
 				if sig := c.Commit.Signatures[i].Signature; len(sig) > 0 {
 					sig[0] ^= 1
 				}
 			}
-		}), ErrHeaderNotVerified, "signature"},
+		}), bundle.ErrHeaderNotVerified, "signature"},
 		{"validator set changed", ln.valid, onValidators(func(v *coretypes.ResultValidators) { v.Validators[0].VotingPower++ }), ErrInvalidLightBlock, "validator"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -367,7 +378,7 @@ func TestLightDetectsDivergentWitness(t *testing.T) {
 func TestLightProveAcrossValidatorChange(t *testing.T) {
 	ln := sharedLightNet(t)
 	root := genesisRoot(t, ln)
-	lc := newLight(t, ln.urls[0], []string{ln.urls[1]}, root, WithLightHome(t.TempDir()))
+	lc := newLight(t, ln.urls[0], []string{ln.urls[1]}, root, WithHome(t.TempDir()))
 	for _, tc := range []struct {
 		name    string
 		hash    []byte
@@ -390,10 +401,10 @@ func TestLightProveAcrossValidatorChange(t *testing.T) {
 
 			bz, err := b.Encode()
 			require.NoError(t, err)
-			decoded, err := DecodeBundle(bz)
+			decoded, err := bundle.Decode(bz)
 			require.NoError(t, err)
-			for _, r := range []TrustRoot{root, headerRoot(t, ln, 1)} {
-				got, err := VerifyBundle(decoded, r, timeNow(), DefaultTrustingPeriod)
+			for _, r := range []bundle.TrustRoot{root, headerRoot(t, ln, 1)} {
+				got, err := bundle.Verify(decoded, r, time.Now(), bundle.DefaultTrustingPeriod)
 				require.NoError(t, err)
 				require.Equal(t, rep.Verdict, got.Verdict)
 				require.Equal(t, rep.Height, got.Height)

@@ -1,4 +1,4 @@
-package node
+package credhash
 
 import (
 	"crypto/sha256"
@@ -38,13 +38,13 @@ func TestHashCredentialJCSVectors(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, string(want), string(got), "canonical form")
 
-			hash, canonical, err := HashCredential(input)
+			hash, canonical, err := Sum(input)
 			require.NoError(t, err)
 			require.True(t, canonical)
 			require.Equal(t, sha256.Sum256(want), hash)
 
 			// the canonical form is its own canonical form
-			again, canonical, err := HashCredential(want)
+			again, canonical, err := Sum(want)
 			require.NoError(t, err)
 			require.True(t, canonical)
 			require.Equal(t, hash, again)
@@ -62,7 +62,7 @@ const (
 func TestHashCredentialPinned(t *testing.T) {
 	sum := sha256.Sum256([]byte(credential))
 	require.Equal(t, credentialHash, hex.EncodeToString(sum[:]), "pinned hash of the canonical credential")
-	hash, canonical, err := HashCredential([]byte(credential))
+	hash, canonical, err := Sum([]byte(credential))
 	require.NoError(t, err)
 	require.True(t, canonical)
 	require.Equal(t, credentialHash, hex.EncodeToString(hash[:]))
@@ -91,7 +91,7 @@ func TestHashCredentialReformattedJSON(t *testing.T) {
 		{"byte order mark and whitespace", "\ufeff\n" + credential + "\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hash, canonical, err := HashCredential([]byte(tc.data))
+			hash, canonical, err := Sum([]byte(tc.data))
 			require.NoError(t, err)
 			require.True(t, canonical)
 			require.Equal(t, want, hash)
@@ -114,7 +114,7 @@ func TestHashCredentialJSONScalars(t *testing.T) {
 		{"empty array", "[ ]", "[]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hash, canonical, err := HashCredential([]byte(tc.data))
+			hash, canonical, err := Sum([]byte(tc.data))
 			require.NoError(t, err)
 			require.True(t, canonical)
 			require.Equal(t, sha256.Sum256([]byte(tc.canonical)), hash)
@@ -140,7 +140,7 @@ func TestHashCredentialRawBytes(t *testing.T) {
 		{"byte order mark before text", []byte("\ufeffhello")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			hash, canonical, err := HashCredential(tc.data)
+			hash, canonical, err := Sum(tc.data)
 			require.NoError(t, err)
 			require.False(t, canonical)
 			require.Equal(t, sha256.Sum256(tc.data), hash)
@@ -149,13 +149,13 @@ func TestHashCredentialRawBytes(t *testing.T) {
 }
 
 func TestHashCredentialRawBytesAreExact(t *testing.T) {
-	a, _, err := HashCredential([]byte("not json"))
+	a, _, err := Sum([]byte("not json"))
 	require.NoError(t, err)
-	b, _, err := HashCredential([]byte("not json\n"))
+	b, _, err := Sum([]byte("not json\n"))
 	require.NoError(t, err)
 	require.NotEqual(t, a, b, "raw bytes must be hashed as given, whitespace included")
 
-	empty, _, err := HashCredential(nil)
+	empty, _, err := Sum(nil)
 	require.NoError(t, err)
 	require.Equal(t, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", hex.EncodeToString(empty[:]))
 }
@@ -172,7 +172,7 @@ func TestHashCredentialUncanonicalizableJSON(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.True(t, json.Valid([]byte(tc.data)), "test input must be valid JSON")
-			_, _, err := HashCredential([]byte(tc.data))
+			_, _, err := Sum([]byte(tc.data))
 			require.ErrorIs(t, err, ErrCanonicalization)
 		})
 	}
@@ -193,17 +193,17 @@ func TestHashFile(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		path      string
-		want      HashedFile
+		want      FileHash
 		errIs     error
 		errSubstr []string
 	}{
 		{
 			name: "json", path: jsonPath,
-			want: HashedFile{Path: jsonPath, Hash: sha256.Sum256([]byte(credential)), CanonicalJSON: true},
+			want: FileHash{Path: jsonPath, Hash: sha256.Sum256([]byte(credential)), CanonicalJSON: true},
 		},
 		{
 			name: "raw", path: textPath,
-			want: HashedFile{Path: textPath, Hash: sha256.Sum256([]byte("Diploma: BSc\n"))},
+			want: FileHash{Path: textPath, Hash: sha256.Sum256([]byte("Diploma: BSc\n"))},
 		},
 		{
 			name: "missing", path: filepath.Join(dir, "nope.json"),
@@ -219,7 +219,7 @@ func TestHashFile(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := HashFile(tc.path)
+			got, err := File(tc.path)
 			if tc.errSubstr != nil || tc.errIs != nil {
 				require.Error(t, err)
 				if tc.errIs != nil {
@@ -250,7 +250,7 @@ func FuzzHashCredential(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		hash, canonical, err := HashCredential(data)
+		hash, canonical, err := Sum(data)
 		body := data
 		if len(body) >= 3 && string(body[:3]) == "\ufeff" {
 			body = body[3:]
@@ -269,7 +269,7 @@ func FuzzHashCredential(f *testing.F) {
 		form, err := jcs.Transform(body)
 		require.NoError(t, err)
 		require.Equal(t, sha256.Sum256(form), hash)
-		again, canonicalAgain, err := HashCredential(form)
+		again, canonicalAgain, err := Sum(form)
 		require.NoError(t, err)
 		require.True(t, canonicalAgain, "canonical form %q is not JSON", form)
 		require.Equal(t, hash, again, "canonical form %q hashes differently", form)

@@ -1,4 +1,4 @@
-package node
+package light
 
 import (
 	"context"
@@ -16,6 +16,10 @@ import (
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/stretchr/testify/require"
 
+	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/bundle"
+	"github.com/credledger/credledger/node/client"
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 )
 
@@ -38,13 +42,13 @@ func BenchmarkLight(b *testing.B) {
 	}
 	urls, genesis, key := startBenchNet(b, vals)
 	ctx := context.Background()
-	c, err := NewClient(urls[0])
+	c, err := client.New(urls[0])
 	require.NoError(b, err)
 	hash := testHash("bench")
-	res, err := c.Submit(ctx, key, types.ActionAnchor, [][]byte{hash}, SubmitOptions{})
+	res, err := c.Submit(ctx, key, types.ActionAnchor, [][]byte{hash}, client.SubmitOptions{})
 	require.NoError(b, err)
 	require.NoError(b, res[0].Err)
-	root, err := LoadGenesisTrustRoot(genesis)
+	root, err := bundle.LoadGenesisTrustRoot(genesis)
 	require.NoError(b, err)
 	witnesses := urls[1:]
 	if len(witnesses) == 0 {
@@ -66,7 +70,7 @@ func BenchmarkLight(b *testing.B) {
 	for _, h := range heights {
 		b.Run(fmt.Sprintf("cold-from-genesis/height=%d", h), func(b *testing.B) {
 			for range b.N {
-				lc, err := NewLightClient(ctx, urls[0], witnesses, root, WithInMemoryStore())
+				lc, err := New(ctx, urls[0], witnesses, root, WithInMemoryStore())
 				require.NoError(b, err)
 				rep, err := lc.Verify(ctx, hash, h)
 				require.NoError(b, err)
@@ -77,7 +81,7 @@ func BenchmarkLight(b *testing.B) {
 	}
 
 	b.Run("warm/latest", func(b *testing.B) {
-		lc, err := NewLightClient(ctx, urls[0], witnesses, root, WithLightHome(b.TempDir()))
+		lc, err := New(ctx, urls[0], witnesses, root, WithHome(b.TempDir()))
 		require.NoError(b, err)
 		defer lc.Close() //nolint:errcheck // temp dir
 		_, err = lc.Verify(ctx, hash, 0)
@@ -90,20 +94,20 @@ func BenchmarkLight(b *testing.B) {
 	})
 
 	for _, h := range heights {
-		lc, err := NewLightClient(ctx, urls[0], witnesses, root, WithInMemoryStore())
+		lc, err := New(ctx, urls[0], witnesses, root, WithInMemoryStore())
 		require.NoError(b, err)
-		bundle, _, err := lc.Prove(ctx, hash, h)
+		proof, _, err := lc.Prove(ctx, hash, h)
 		require.NoError(b, err)
-		bz, err := bundle.Encode()
+		bz, err := proof.Encode()
 		require.NoError(b, err)
 		b.Run(fmt.Sprintf("bundle-offline/height=%d", h), func(b *testing.B) {
 			b.ReportMetric(float64(len(bz)), "bundle-bytes")
-			b.ReportMetric(float64(len(bundle.LightBlocks)), "headers")
+			b.ReportMetric(float64(len(proof.LightBlocks)), "headers")
 			now := time.Now()
 			for range b.N {
-				decoded, err := DecodeBundle(bz)
+				decoded, err := bundle.Decode(bz)
 				require.NoError(b, err)
-				_, err = VerifyBundle(decoded, root, now, DefaultTrustingPeriod)
+				_, err = bundle.Verify(decoded, root, now, bundle.DefaultTrustingPeriod)
 				require.NoError(b, err)
 			}
 		})
@@ -125,14 +129,14 @@ func envInt(b *testing.B, name string, def int) int {
 
 // startBenchNet starts an n-validator testnet in process, making blocks
 // back to back, and returns the RPC URLs, the genesis path and issuer0's key.
-func startBenchNet(b *testing.B, n int) ([]string, string, *KeyFile) {
+func startBenchNet(b *testing.B, n int) ([]string, string, *keys.Key) {
 	b.Helper()
 	// not b.TempDir: CometBFT can still be closing files in it when the
 	// cleanups run, and TempDir then fails the benchmark after its figures
 	dir, err := os.MkdirTemp("", "light-bench")
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = os.RemoveAll(dir) }) // runs after the nodes' Stop (cleanups are LIFO)
-	var nodes []TestnetNode
+	var nodes []node.TestnetNode
 	for try := 0; nodes == nil; try++ {
 		require.Less(b, try, 20, "no free ports for %d nodes", n)
 		base := 20000 + 10*rand.IntN(4000)
@@ -140,12 +144,12 @@ func startBenchNet(b *testing.B, n int) ([]string, string, *KeyFile) {
 			continue
 		}
 		var err error
-		nodes, err = InitTestnet(TestnetOptions{Validators: n, Output: filepath.Join(dir, fmt.Sprint(try)), ChainID: "light-bench", BasePort: base})
+		nodes, err = node.InitTestnet(node.TestnetOptions{Validators: n, Output: filepath.Join(dir, fmt.Sprint(try)), ChainID: "light-bench", BasePort: base})
 		require.NoError(b, err)
 	}
 	urls := make([]string, n)
 	for i, tn := range nodes {
-		cfg, err := LoadCometConfig(tn.Home)
+		cfg, err := node.LoadCometConfig(tn.Home)
 		require.NoError(b, err)
 		cfg.Consensus.TimeoutPropose = 500 * time.Millisecond
 		cfg.Consensus.TimeoutCommit = time.Millisecond
@@ -153,15 +157,15 @@ func startBenchNet(b *testing.B, n int) ([]string, string, *KeyFile) {
 		cfg.Consensus.PeerGossipSleepDuration = 5 * time.Millisecond
 		cfg.P2P.FlushThrottleTimeout = 5 * time.Millisecond
 		cmtcfg.WriteConfigFile(filepath.Join(tn.Home, "config", "config.toml"), cfg)
-		fn, err := NewFullNode(tn.Home, log.NewNopLogger())
+		fn, err := node.NewFullNode(tn.Home, log.NewNopLogger())
 		require.NoError(b, err)
 		require.NoError(b, fn.Start())
 		b.Cleanup(func() { _ = fn.Stop() })
 		urls[i] = tn.RPC
 	}
-	key, err := LoadKey(nodes[0].Home, "issuer0")
+	key, err := keys.Load(nodes[0].Home, "issuer0")
 	require.NoError(b, err)
-	c, err := NewClient(urls[0])
+	c, err := client.New(urls[0])
 	require.NoError(b, err)
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
 		if st, err := c.Status(context.Background()); err == nil && st.LatestHeight >= 2 {

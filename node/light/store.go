@@ -1,4 +1,4 @@
-package node
+package light
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/credledger/credledger/node/bundle"
 	"github.com/credledger/credledger/types"
 )
 
@@ -22,7 +23,7 @@ type trustRecord struct {
 
 // loadTrustRecord returns the light home's trust record (nil if the home is
 // new) and fails if it was started from another chain or root.
-func (c *LightClient) loadTrustRecord(home string) (*trustRecord, error) {
+func (c *Client) loadTrustRecord(home string) (*trustRecord, error) {
 	path := filepath.Join(home, trustRecordFile)
 	bz, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -37,7 +38,7 @@ func (c *LightClient) loadTrustRecord(home string) (*trustRecord, error) {
 	}
 	same := rec.ChainID == c.chainID
 	if c.root.Genesis != nil {
-		vals, err := genesisValidatorSet(c.root.Genesis)
+		vals, err := bundle.GenesisValidatorSet(c.root.Genesis)
 		if err != nil {
 			return nil, err
 		}
@@ -47,19 +48,19 @@ func (c *LightClient) loadTrustRecord(home string) (*trustRecord, error) {
 	}
 	if !same {
 		return nil, fmt.Errorf("%w: light home %s was started from header %d (%X) of chain %q, not from %s; use another --light-home or remove it",
-			ErrTrustRoot, home, rec.Height, []byte(rec.Hash), rec.ChainID, c.root)
+			bundle.ErrTrustRoot, home, rec.Height, []byte(rec.Hash), rec.ChainID, c.root)
 	}
 	return &rec, nil
 }
 
-func (c *LightClient) saveTrustRecord(home string, s *lightSession) error {
-	root, err := s.lc.TrustedLightBlock(c.root.height())
+func (c *Client) saveTrustRecord(home string, s *lightSession) error {
+	root, err := s.lc.TrustedLightBlock(c.root.RootHeight())
 	if err != nil {
 		return fmt.Errorf("read trusted root block: %w", err)
 	}
 	rec := trustRecord{ChainID: c.chainID, Height: root.Height, Hash: types.HexBytes(root.Hash())}
 	if c.root.Genesis != nil {
-		vals, err := genesisValidatorSet(c.root.Genesis)
+		vals, err := bundle.GenesisValidatorSet(c.root.Genesis)
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package node
+package keys
 
 import (
 	"bytes"
@@ -23,16 +23,16 @@ import (
 func testSeed(b byte) []byte { return bytes.Repeat([]byte{b}, ed25519.SeedSize) }
 
 // saveTestKey stores a deterministic key under home and returns it.
-func saveTestKey(t *testing.T, home, name, issuer string, seed byte) *KeyFile {
+func saveTestKey(t *testing.T, home, name, issuer string, seed byte) *Key {
 	t.Helper()
-	k, err := NewKeyFromSeed(name, issuer, testSeed(seed))
+	k, err := FromSeed(name, issuer, testSeed(seed))
 	require.NoError(t, err)
-	require.NoError(t, SaveKey(home, k))
+	require.NoError(t, Save(home, k))
 	return k
 }
 
 func TestNewKeyFromSeed(t *testing.T) {
-	k, err := NewKeyFromSeed("alice", "", testSeed(1))
+	k, err := FromSeed("alice", "", testSeed(1))
 	require.NoError(t, err)
 	require.Equal(t, "alice", k.Name)
 	require.Equal(t, "alice", k.Issuer, "issuer defaults to the name")
@@ -55,7 +55,7 @@ func TestNewKeyFromSeed(t *testing.T) {
 		{"bad issuer", "alice", "uni/a", testSeed(1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewKeyFromSeed(tc.keyName, tc.issuer, tc.seed)
+			_, err := FromSeed(tc.keyName, tc.issuer, tc.seed)
 			require.Error(t, err)
 		})
 	}
@@ -71,26 +71,26 @@ func TestGenerateLoadRoundTrip(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
-			k, err := GenerateKey(home, tc.keyName, tc.issuer)
+			k, err := Generate(home, tc.keyName, tc.issuer)
 			require.NoError(t, err)
 			require.Equal(t, tc.keyName, k.Name)
 			require.Equal(t, tc.wantIssuer, k.Issuer)
 			require.NoError(t, k.ValidateBasic())
 
-			got, err := LoadKey(home, tc.keyName)
+			got, err := Load(home, tc.keyName)
 			require.NoError(t, err)
 			require.Equal(t, k, got)
 
-			fi, err := os.Stat(KeyPath(home, tc.keyName))
+			fi, err := os.Stat(Path(home, tc.keyName))
 			require.NoError(t, err)
-			dir, err := os.Stat(filepath.Join(home, KeysDir))
+			dir, err := os.Stat(filepath.Join(home, Dir))
 			require.NoError(t, err)
 			if runtime.GOOS != "windows" {
 				require.Equal(t, fs.FileMode(0o600), fi.Mode().Perm(), "key file mode")
 				require.Equal(t, fs.FileMode(0o700), dir.Mode().Perm(), "keys directory mode")
 			}
 
-			entries, err := os.ReadDir(filepath.Join(home, KeysDir))
+			entries, err := os.ReadDir(filepath.Join(home, Dir))
 			require.NoError(t, err)
 			require.Len(t, entries, 1, "no temporary file may be left behind")
 		})
@@ -99,9 +99,9 @@ func TestGenerateLoadRoundTrip(t *testing.T) {
 
 func TestGenerateKeysDiffer(t *testing.T) {
 	home := t.TempDir()
-	a, err := GenerateKey(home, "a", "")
+	a, err := Generate(home, "a", "")
 	require.NoError(t, err)
-	b, err := GenerateKey(home, "b", "")
+	b, err := Generate(home, "b", "")
 	require.NoError(t, err)
 	require.NotEqual(t, a.PubKey, b.PubKey)
 }
@@ -109,9 +109,9 @@ func TestGenerateKeysDiffer(t *testing.T) {
 func TestKeyFileFormat(t *testing.T) {
 	home := t.TempDir()
 	k := saveTestKey(t, home, "alice", "uni-a", 1)
-	bz, err := os.ReadFile(KeyPath(home, "alice"))
+	bz, err := os.ReadFile(Path(home, "alice"))
 	require.NoError(t, err)
-	require.Equal(t, filepath.Join(home, "keys", "alice.json"), KeyPath(home, "alice"))
+	require.Equal(t, filepath.Join(home, "keys", "alice.json"), Path(home, "alice"))
 
 	var fields map[string]string
 	require.NoError(t, json.Unmarshal(bz, &fields))
@@ -127,16 +127,16 @@ func TestGenerateKeyRefusesOverwrite(t *testing.T) {
 	home := t.TempDir()
 	orig := saveTestKey(t, home, "alice", "", 1)
 
-	_, err := GenerateKey(home, "alice", "")
-	require.ErrorIs(t, err, ErrKeyExists)
-	require.Contains(t, err.Error(), KeyPath(home, "alice"))
+	_, err := Generate(home, "alice", "")
+	require.ErrorIs(t, err, ErrExists)
+	require.Contains(t, err.Error(), Path(home, "alice"))
 
 	// the race the Lstat check cannot see: the file appears just before the link
-	k, err := NewKeyFromSeed("alice", "", testSeed(2))
+	k, err := FromSeed("alice", "", testSeed(2))
 	require.NoError(t, err)
-	require.ErrorIs(t, writeKey(home, k, false), ErrKeyExists)
+	require.ErrorIs(t, writeKey(home, k, false), ErrExists)
 
-	got, err := LoadKey(home, "alice")
+	got, err := Load(home, "alice")
 	require.NoError(t, err)
 	require.Equal(t, orig, got, "existing key must be untouched")
 }
@@ -145,7 +145,7 @@ func TestSaveKeyOverwrites(t *testing.T) {
 	home := t.TempDir()
 	saveTestKey(t, home, "alice", "", 1)
 	k2 := saveTestKey(t, home, "alice", "uni-b", 2)
-	got, err := LoadKey(home, "alice")
+	got, err := Load(home, "alice")
 	require.NoError(t, err)
 	require.Equal(t, k2, got)
 }
@@ -153,21 +153,21 @@ func TestSaveKeyOverwrites(t *testing.T) {
 func TestSaveKeyRejectsInvalid(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		malleat func(*KeyFile)
+		malleat func(*Key)
 	}{
-		{"empty name", func(k *KeyFile) { k.Name = "" }},
-		{"path in name", func(k *KeyFile) { k.Name = "../evil" }},
-		{"empty issuer", func(k *KeyFile) { k.Issuer = "" }},
-		{"short privkey", func(k *KeyFile) { k.PrivKey = k.PrivKey[:32] }},
-		{"mismatched pubkey", func(k *KeyFile) { k.PubKey = bytes.Repeat([]byte{7}, 32) }},
+		{"empty name", func(k *Key) { k.Name = "" }},
+		{"path in name", func(k *Key) { k.Name = "../evil" }},
+		{"empty issuer", func(k *Key) { k.Issuer = "" }},
+		{"short privkey", func(k *Key) { k.PrivKey = k.PrivKey[:32] }},
+		{"mismatched pubkey", func(k *Key) { k.PubKey = bytes.Repeat([]byte{7}, 32) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
-			k, err := NewKeyFromSeed("alice", "", testSeed(1))
+			k, err := FromSeed("alice", "", testSeed(1))
 			require.NoError(t, err)
 			tc.malleat(k)
-			require.ErrorIs(t, SaveKey(home, k), ErrInvalidKeyFile)
-			_, err = os.Stat(filepath.Join(home, KeysDir))
+			require.ErrorIs(t, Save(home, k), ErrInvalidFile)
+			_, err = os.Stat(filepath.Join(home, Dir))
 			require.ErrorIs(t, err, fs.ErrNotExist, "nothing may be written")
 		})
 	}
@@ -188,14 +188,14 @@ func TestKeyNamesRejected(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
-			_, err := GenerateKey(home, tc.keyName, tc.issuer)
+			_, err := Generate(home, tc.keyName, tc.issuer)
 			require.Error(t, err)
 			require.Equal(t, types.CodeInvalidIssuerID, types.CodeOf(err))
 			if tc.issuer == "" {
-				_, err = LoadKey(home, tc.keyName)
+				_, err = Load(home, tc.keyName)
 				require.Equal(t, types.CodeInvalidIssuerID, types.CodeOf(err))
 			}
-			entries, err := os.ReadDir(filepath.Join(home, KeysDir))
+			entries, err := os.ReadDir(filepath.Join(home, Dir))
 			if err == nil {
 				require.Empty(t, entries, "nothing may be written")
 			}
@@ -217,9 +217,9 @@ func TestLoadKeyMissing(t *testing.T) {
 			if tc.quoted {
 				homeArg = "'" + home + "'"
 			}
-			_, err := LoadKey(home, "alice")
+			_, err := Load(home, "alice")
 			require.ErrorIs(t, err, fs.ErrNotExist)
-			var nf *KeyNotFoundError
+			var nf *NotFoundError
 			require.ErrorAs(t, err, &nf)
 			require.Equal(t, "alice", nf.Name)
 			want := fmt.Sprintf(`no key named "alice" in %s; create one with: credledger keys add alice --home %s`,
@@ -230,11 +230,11 @@ func TestLoadKeyMissing(t *testing.T) {
 }
 
 func TestLoadKeyRejectsBadFiles(t *testing.T) {
-	valid, err := NewKeyFromSeed("alice", "uni-a", testSeed(1))
+	valid, err := FromSeed("alice", "uni-a", testSeed(1))
 	require.NoError(t, err)
-	other, err := NewKeyFromSeed("alice", "uni-a", testSeed(2))
+	other, err := FromSeed("alice", "uni-a", testSeed(2))
 	require.NoError(t, err)
-	encode := func(malleate func(*KeyFile)) []byte {
+	encode := func(malleate func(*Key)) []byte {
 		k := *valid
 		malleate(&k)
 		bz, err := json.Marshal(&k)
@@ -249,33 +249,33 @@ func TestLoadKeyRejectsBadFiles(t *testing.T) {
 		errIs   error
 		substr  string
 	}{
-		{"corrupted json", []byte(`{"name":"alice",`), 0o600, ErrInvalidKeyFile, "unexpected end of JSON input"},
-		{"empty file", []byte{}, 0o600, ErrInvalidKeyFile, "alice.json"},
-		{"bad hex", []byte(`{"name":"alice","issuer":"uni-a","pubkey":"zz","privkey":""}`), 0o600, ErrInvalidKeyFile, "hex bytes"},
-		{"privkey does not match pubkey", encode(func(k *KeyFile) { k.PubKey = other.PubKey }), 0o600, ErrInvalidKeyFile, "privkey does not match pubkey"},
-		{"privkey tail does not match seed", encode(func(k *KeyFile) {
+		{"corrupted json", []byte(`{"name":"alice",`), 0o600, ErrInvalidFile, "unexpected end of JSON input"},
+		{"empty file", []byte{}, 0o600, ErrInvalidFile, "alice.json"},
+		{"bad hex", []byte(`{"name":"alice","issuer":"uni-a","pubkey":"zz","privkey":""}`), 0o600, ErrInvalidFile, "hex bytes"},
+		{"privkey does not match pubkey", encode(func(k *Key) { k.PubKey = other.PubKey }), 0o600, ErrInvalidFile, "privkey does not match pubkey"},
+		{"privkey tail does not match seed", encode(func(k *Key) {
 			k.PrivKey = append(append(types.HexBytes{}, other.PrivKey[:32]...), valid.PubKey...)
-		}), 0o600, ErrInvalidKeyFile, "privkey does not match pubkey"},
-		{"privkey is a seed", encode(func(k *KeyFile) { k.PrivKey = k.PrivKey[:32] }), 0o600, ErrInvalidKeyFile, "privkey is 32 bytes, want 64"},
-		{"pubkey missing", encode(func(k *KeyFile) { k.PubKey = nil }), 0o600, ErrInvalidKeyFile, "pubkey is 0 bytes"},
-		{"issuer missing", encode(func(k *KeyFile) { k.Issuer = "" }), 0o600, ErrInvalidKeyFile, "issuer id is empty"},
-		{"name of another key", encode(func(k *KeyFile) { k.Name = "bob" }), 0o600, ErrInvalidKeyFile, `holds the key named "bob"`},
-		{"too large", bytes.Repeat([]byte(" "), maxKeyFileSize+1), 0o600, ErrInvalidKeyFile, "larger than"},
-		{"group readable", encode(func(*KeyFile) {}), 0o640, ErrInsecureKeyFile, "chmod 600"},
-		{"world readable", encode(func(*KeyFile) {}), 0o604, ErrInsecureKeyFile, "mode 0604"},
-		{"group writable", encode(func(*KeyFile) {}), 0o620, ErrInsecureKeyFile, "chmod 600"},
+		}), 0o600, ErrInvalidFile, "privkey does not match pubkey"},
+		{"privkey is a seed", encode(func(k *Key) { k.PrivKey = k.PrivKey[:32] }), 0o600, ErrInvalidFile, "privkey is 32 bytes, want 64"},
+		{"pubkey missing", encode(func(k *Key) { k.PubKey = nil }), 0o600, ErrInvalidFile, "pubkey is 0 bytes"},
+		{"issuer missing", encode(func(k *Key) { k.Issuer = "" }), 0o600, ErrInvalidFile, "issuer id is empty"},
+		{"name of another key", encode(func(k *Key) { k.Name = "bob" }), 0o600, ErrInvalidFile, `holds the key named "bob"`},
+		{"too large", bytes.Repeat([]byte(" "), maxKeyFileSize+1), 0o600, ErrInvalidFile, "larger than"},
+		{"group readable", encode(func(*Key) {}), 0o640, ErrInsecureFile, "chmod 600"},
+		{"world readable", encode(func(*Key) {}), 0o604, ErrInsecureFile, "mode 0604"},
+		{"group writable", encode(func(*Key) {}), 0o620, ErrInsecureFile, "chmod 600"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.errIs == ErrInsecureKeyFile && runtime.GOOS == "windows" {
+			if tc.errIs == ErrInsecureFile && runtime.GOOS == "windows" {
 				t.Skip("no permission bits on windows")
 			}
 			home := t.TempDir()
-			path := KeyPath(home, "alice")
+			path := Path(home, "alice")
 			require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o700))
 			require.NoError(t, os.WriteFile(path, tc.content, tc.mode))
 			require.NoError(t, os.Chmod(path, tc.mode)) // not subject to umask
 
-			_, err := LoadKey(home, "alice")
+			_, err := Load(home, "alice")
 			require.ErrorIs(t, err, tc.errIs)
 			require.Contains(t, err.Error(), tc.substr)
 			require.Contains(t, err.Error(), path)
@@ -285,9 +285,9 @@ func TestLoadKeyRejectsBadFiles(t *testing.T) {
 
 func TestLoadKeyRejectsDirectory(t *testing.T) {
 	home := t.TempDir()
-	require.NoError(t, os.MkdirAll(KeyPath(home, "alice"), 0o700))
-	_, err := LoadKey(home, "alice")
-	require.ErrorIs(t, err, ErrInvalidKeyFile)
+	require.NoError(t, os.MkdirAll(Path(home, "alice"), 0o700))
+	_, err := Load(home, "alice")
+	require.ErrorIs(t, err, ErrInvalidFile)
 }
 
 func TestListKeys(t *testing.T) {
@@ -299,7 +299,7 @@ func TestListKeys(t *testing.T) {
 	}{
 		{"no keys directory", func(*testing.T, string) {}, []string{}, nil},
 		{"empty keys directory", func(t *testing.T, home string) {
-			require.NoError(t, os.MkdirAll(filepath.Join(home, KeysDir), 0o700))
+			require.NoError(t, os.MkdirAll(filepath.Join(home, Dir), 0o700))
 		}, []string{}, nil},
 		{"sorted by name", func(t *testing.T, home string) {
 			// "a.b.json" sorts before "a.json" as a file name but after it as a key name
@@ -309,20 +309,20 @@ func TestListKeys(t *testing.T) {
 		}, []string{"Bob", "a", "a.b", "m-1", "zed"}, nil},
 		{"other files ignored", func(t *testing.T, home string) {
 			saveTestKey(t, home, "alice", "", 1)
-			dir := filepath.Join(home, KeysDir)
+			dir := filepath.Join(home, Dir)
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "README.txt"), []byte("hi"), 0o600))
 			require.NoError(t, os.WriteFile(filepath.Join(dir, ".alice.json.tmp-123"), []byte("{"), 0o600))
 			require.NoError(t, os.Mkdir(filepath.Join(dir, "sub.json"), 0o700))
 		}, []string{"alice"}, nil},
 		{"damaged key reported", func(t *testing.T, home string) {
 			saveTestKey(t, home, "alice", "", 1)
-			require.NoError(t, os.WriteFile(KeyPath(home, "bob"), []byte("{"), 0o600))
-		}, nil, ErrInvalidKeyFile},
+			require.NoError(t, os.WriteFile(Path(home, "bob"), []byte("{"), 0o600))
+		}, nil, ErrInvalidFile},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home := t.TempDir()
 			tc.setup(t, home)
-			keys, err := ListKeys(home)
+			keys, err := List(home)
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)
 				return
@@ -340,6 +340,6 @@ func TestListKeys(t *testing.T) {
 }
 
 func TestKeyNotFoundErrorUnwrap(t *testing.T) {
-	err := error(&KeyNotFoundError{Home: "h", Name: "n", Err: fs.ErrNotExist})
+	err := error(&NotFoundError{Home: "h", Name: "n", Err: fs.ErrNotExist})
 	require.True(t, errors.Is(err, fs.ErrNotExist))
 }

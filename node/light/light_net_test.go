@@ -1,4 +1,4 @@
-package node
+package light
 
 import (
 	"bytes"
@@ -21,6 +21,9 @@ import (
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/stretchr/testify/require"
 
+	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/node/client"
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 )
 
@@ -32,8 +35,8 @@ type lightNet struct {
 	chainID  string
 	genesis  string // path of the genesis file
 	urls     [2]string
-	keys     [2]*KeyFile
-	clients  [2]*Client
+	keys     [2]*keys.Key
+	clients  [2]*client.Client
 	rotation struct{ admitted, removed int64 } // heights of the governance txs
 	// credentials, anchored by issuer0 before the rotation unless noted
 	valid, revoked, suspended, unknown, late []byte // late: anchored by issuer1 after it
@@ -95,14 +98,14 @@ func freeBasePort() (int, error) {
 
 // startHomeNode points home at fresh ports, speeds up consensus and starts
 // the node, retrying (3 times) when a port was taken meanwhile.
-func startHomeNode(home string) (*FullNode, error) {
+func startHomeNode(home string) (*node.FullNode, error) {
 	var lastErr error
 	for range 3 {
 		port, err := freeBasePort()
 		if err != nil {
 			return nil, err
 		}
-		cfg, err := LoadCometConfig(home)
+		cfg, err := node.LoadCometConfig(home)
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +114,7 @@ func startHomeNode(home string) (*FullNode, error) {
 		cfg.Consensus.TimeoutPropose = 1 * time.Second
 		cfg.Consensus.TimeoutCommit = 150 * time.Millisecond
 		cmtcfg.WriteConfigFile(filepath.Join(home, "config", "config.toml"), cfg)
-		n, err := NewFullNode(home, log.NewNopLogger())
+		n, err := node.NewFullNode(home, log.NewNopLogger())
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +135,7 @@ func startLightNet() (*lightNet, error) {
 	}
 	ln := &lightNet{chainID: "light-test"}
 	home0, home1 := filepath.Join(dir, "node0"), filepath.Join(dir, "node1")
-	if _, err := InitHome(InitOptions{Home: home0, ChainID: ln.chainID, IssuerID: "issuer0", BasePort: 30000}); err != nil {
+	if _, err := node.InitHome(node.InitOptions{Home: home0, ChainID: ln.chainID, IssuerID: "issuer0", BasePort: 30000}); err != nil {
 		return nil, err
 	}
 	n0, err := startHomeNode(home0)
@@ -141,7 +144,7 @@ func startLightNet() (*lightNet, error) {
 	}
 	ln.genesis = n0.Config.GenesisFile()
 	peer := fmt.Sprintf("%s@%s", n0.Comet.NodeInfo().ID(), n0.Config.P2P.ListenAddress[len("tcp://"):])
-	r1, err := InitHome(InitOptions{Home: home1, IssuerID: "issuer1", Genesis: ln.genesis, Peers: peer, BasePort: 30010})
+	r1, err := node.InitHome(node.InitOptions{Home: home1, IssuerID: "issuer1", Genesis: ln.genesis, Peers: peer, BasePort: 30010})
 	if err != nil {
 		return nil, err
 	}
@@ -149,16 +152,16 @@ func startLightNet() (*lightNet, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i, n := range []*FullNode{n0, n1} {
+	for i, n := range []*node.FullNode{n0, n1} {
 		ln.urls[i] = n.RPCURL()
-		if ln.clients[i], err = NewClient(ln.urls[i]); err != nil {
+		if ln.clients[i], err = client.New(ln.urls[i]); err != nil {
 			return nil, err
 		}
 	}
-	if ln.keys[0], err = LoadKey(home0, "issuer0"); err != nil {
+	if ln.keys[0], err = keys.Load(home0, "issuer0"); err != nil {
 		return nil, err
 	}
-	if ln.keys[1], err = LoadKey(home1, "issuer1"); err != nil {
+	if ln.keys[1], err = keys.Load(home1, "issuer1"); err != nil {
 		return nil, err
 	}
 	if err := ln.waitHeight(ctx, 0, 1); err != nil {
@@ -194,7 +197,7 @@ func testHash(s string) []byte {
 // submit sends one action tx signed by issuer i through node 0 and returns
 // the height that committed it.
 func (ln *lightNet) submit(ctx context.Context, i int, action string, hash []byte) (int64, error) {
-	res, err := ln.clients[0].Submit(ctx, ln.keys[i], action, [][]byte{hash}, SubmitOptions{Reason: "test"})
+	res, err := ln.clients[0].Submit(ctx, ln.keys[i], action, [][]byte{hash}, client.SubmitOptions{Reason: "test"})
 	if err != nil {
 		return 0, err
 	}
@@ -225,15 +228,15 @@ func (ln *lightNet) anchorBefore(ctx context.Context) error {
 }
 
 // rotate admits issuer1 (node1's validator) and removes issuer0.
-func (ln *lightNet) rotate(ctx context.Context, r1 *InitResult) error {
+func (ln *lightNet) rotate(ctx context.Context, r1 *node.InitResult) error {
 	if err := ln.waitSynced(ctx); err != nil {
 		return err
 	}
-	sign, err := ParsePubKey(r1.SigningPubKey)
+	sign, err := keys.ParsePubKey(r1.SigningPubKey)
 	if err != nil {
 		return err
 	}
-	val, err := ParsePubKey(r1.ValidatorPubKey)
+	val, err := keys.ParsePubKey(r1.ValidatorPubKey)
 	if err != nil {
 		return err
 	}

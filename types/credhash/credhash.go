@@ -1,4 +1,4 @@
-package node
+package credhash
 
 import (
 	"bytes"
@@ -15,24 +15,24 @@ import (
 // utf8BOM is the byte order mark some editors put at the start of UTF-8 text.
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-// ErrCanonicalization is wrapped by the error HashCredential returns for input
+// ErrCanonicalization is wrapped by the error Sum returns for input
 // that is valid JSON but has no RFC 8785 canonical form, such as an object
 // with a duplicate key, a string with invalid UTF-8 or a lone surrogate, or a
 // number outside the range of an IEEE 754 double.
 var ErrCanonicalization = errors.New("json credential has no RFC 8785 canonical form")
 
-// HashedFile is the credential hash of one file.
-type HashedFile struct {
-	// Path is the path the file was read from, as given to HashFile.
+// FileHash is the credential hash of one file.
+type FileHash struct {
+	// Path is the path the file was read from, as given to File.
 	Path string
-	// Hash is the SHA-256 credential hash (see HashCredential).
+	// Hash is the SHA-256 credential hash (see Sum).
 	Hash [32]byte
 	// CanonicalJSON reports whether the file was JSON and Hash is the hash of
 	// its RFC 8785 canonical form rather than of its raw bytes.
 	CanonicalJSON bool
 }
 
-// HashCredential returns the credential hash of data, the value credledger
+// Sum returns the credential hash of data, the value credledger
 // anchors on chain.
 //
 // If data is a JSON text (any JSON value: object, array, string, number,
@@ -56,8 +56,8 @@ type HashedFile struct {
 // ErrCanonicalization rather than a fallback to the raw bytes, since the same
 // credential re-formatted would then hash differently.
 //
-// HashCredential does not modify data and is safe for concurrent use.
-func HashCredential(data []byte) (hash [32]byte, canonicalJSON bool, err error) {
+// Sum does not modify data and is safe for concurrent use.
+func Sum(data []byte) (hash [32]byte, canonicalJSON bool, err error) {
 	body := bytes.TrimPrefix(data, utf8BOM)
 	if !json.Valid(body) {
 		return sha256.Sum256(data), false, nil
@@ -69,19 +69,19 @@ func HashCredential(data []byte) (hash [32]byte, canonicalJSON bool, err error) 
 	return sha256.Sum256(canonical), true, nil
 }
 
-// HashFile reads the file at path and returns its credential hash as computed
-// by HashCredential. The whole file is read into memory.
-func HashFile(path string) (HashedFile, error) {
+// File reads the file at path and returns its credential hash as computed
+// by Sum. The whole file is read into memory.
+func File(path string) (FileHash, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return HashedFile{}, fmt.Errorf("credential file %q does not exist; check the path: %w", path, err)
+			return FileHash{}, fmt.Errorf("credential file %q does not exist; check the path: %w", path, err)
 		}
-		return HashedFile{}, fmt.Errorf("read credential file %q; check that it is a readable file: %w", path, err)
+		return FileHash{}, fmt.Errorf("read credential file %q; check that it is a readable file: %w", path, err)
 	}
-	hash, canonical, err := HashCredential(data)
+	hash, canonical, err := Sum(data)
 	if err != nil {
-		return HashedFile{}, fmt.Errorf("hash credential file %q: %w", path, err)
+		return FileHash{}, fmt.Errorf("hash credential file %q: %w", path, err)
 	}
-	return HashedFile{Path: path, Hash: hash, CanonicalJSON: canonical}, nil
+	return FileHash{Path: path, Hash: hash, CanonicalJSON: canonical}, nil
 }

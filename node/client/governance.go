@@ -1,17 +1,15 @@
-package node
+package client
 
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/credledger/credledger/app"
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/query"
 )
 
 // TxOutcome is a committed governance tx.
@@ -31,7 +29,7 @@ type ProposalView struct {
 
 // SubmitOne signs one tx whose message is set by msg with key's issuer and
 // next sequence, broadcasts it and waits until it is committed.
-func (c *Client) SubmitOne(ctx context.Context, key *KeyFile, msg func(*types.TxBody), timeout time.Duration) (*TxOutcome, error) {
+func (c *Client) SubmitOne(ctx context.Context, key *keys.Key, msg func(*types.TxBody), timeout time.Duration) (*TxOutcome, error) {
 	info, err := c.Status(ctx)
 	if err != nil {
 		return nil, err
@@ -49,10 +47,10 @@ func (c *Client) SubmitOne(ctx context.Context, key *KeyFile, msg func(*types.Tx
 	sum := sha256.Sum256(tx)
 	res, err := c.rpc.BroadcastTxSync(ctx, tx)
 	if err != nil {
-		return nil, c.unreachable(err)
+		return nil, c.rpcFailure(err)
 	}
 	if res.Code != 0 {
-		return nil, &types.TxError{Code: types.Code(res.Code), Msg: res.Log}
+		return nil, &types.CodeError{Code: types.Code(res.Code), Msg: res.Log}
 	}
 	if timeout <= 0 {
 		timeout = 60 * time.Second
@@ -92,18 +90,18 @@ func newProposalView(p *types.Proposal, issuers []*types.Issuer) *ProposalView {
 
 // Proposal returns proposal id as of height (0: latest) with its tally.
 func (c *Client) Proposal(ctx context.Context, id uint64, height int64) (*ProposalView, error) {
-	res, err := c.query(ctx, app.PathProposal, types.EncodeSequence(id), height)
+	res, err := c.query(ctx, query.PathProposal, types.EncodeProposalID(id), height)
 	if err != nil {
 		return nil, err
 	}
-	if len(res.Response.Value) == 0 {
+	p, err := query.DecodeProposal(id, &res.Response)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
 		return nil, fmt.Errorf("there is no proposal %d", id)
 	}
-	var p types.Proposal
-	if err := p.Unmarshal(res.Response.Value); err != nil {
-		return nil, fmt.Errorf("decode proposal %d: %w", id, err)
-	}
-	return c.withTally(ctx, &p, res.Response.Height)
+	return c.withTally(ctx, p, res.Response.Height)
 }
 
 func (c *Client) withTally(ctx context.Context, p *types.Proposal, height int64) (*ProposalView, error) {
@@ -116,20 +114,20 @@ func (c *Client) withTally(ctx context.Context, p *types.Proposal, height int64)
 
 // Proposals returns every proposal with its tally.
 func (c *Client) Proposals(ctx context.Context) ([]*ProposalView, error) {
-	res, err := c.query(ctx, app.PathProposals, nil, 0)
+	res, err := c.query(ctx, query.PathProposals, nil, 0)
 	if err != nil {
 		return nil, err
 	}
-	var list types.ProposalList
-	if err := list.Unmarshal(res.Response.Value); err != nil {
-		return nil, fmt.Errorf("decode proposal list: %w", err)
+	proposals, err := query.DecodeProposalList(&res.Response)
+	if err != nil {
+		return nil, err
 	}
 	issuers, err := c.IssuersAt(ctx, res.Response.Height)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*ProposalView, len(list.Proposals))
-	for i, p := range list.Proposals {
+	out := make([]*ProposalView, len(proposals))
+	for i, p := range proposals {
 		out[i] = newProposalView(p, issuers)
 	}
 	return out, nil
@@ -137,15 +135,11 @@ func (c *Client) Proposals(ctx context.Context) ([]*ProposalView, error) {
 
 // IssuersAt returns every issuer record as of height (0: latest).
 func (c *Client) IssuersAt(ctx context.Context, height int64) ([]*types.Issuer, error) {
-	res, err := c.query(ctx, app.PathIssuers, nil, height)
+	res, err := c.query(ctx, query.PathIssuers, nil, height)
 	if err != nil {
 		return nil, err
 	}
-	var list types.IssuerList
-	if err := list.Unmarshal(res.Response.Value); err != nil {
-		return nil, fmt.Errorf("decode issuer list: %w", err)
-	}
-	return list.Issuers, nil
+	return query.DecodeIssuerList(&res.Response)
 }
 
 // Issuer returns one issuer record, checked against the app hash of the
@@ -157,7 +151,7 @@ func (c *Client) Issuer(ctx context.Context, id string) (*types.Issuer, error) {
 	}
 	// state info.LatestHeight-1 is proven by header info.LatestHeight
 	h := max(info.LatestHeight-1, 1)
-	res, err := c.query(ctx, app.PathIssuer, []byte(id), h)
+	res, err := c.query(ctx, query.PathIssuer, []byte(id), h)
 	if err != nil {
 		return nil, err
 	}
@@ -171,10 +165,14 @@ func (c *Client) Issuer(ctx context.Context, id string) (*types.Issuer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !ok || res.Response.ProofOps == nil || len(res.Response.ProofOps.Ops) != 1 {
-		return nil, fmt.Errorf("%w: no proof or header for issuer %q", types.ErrMalformedAnswer, id)
+	if !ok {
+		return nil, fmt.Errorf("%w: no header proves state %d", types.ErrMalformedAnswer, res.Response.Height)
 	}
-	is, err := types.VerifyIssuer(id, res.Response.Value, res.Response.ProofOps.Ops[0].Data, appHash)
+	p, err := query.DecodeIssuer(id, &res.Response)
+	if err != nil {
+		return nil, err
+	}
+	is, err := types.VerifyIssuer(id, p.Value, p.Proof, appHash)
 	if err != nil {
 		return nil, err
 	}
@@ -182,17 +180,4 @@ func (c *Client) Issuer(ctx context.Context, id string) (*types.Issuer, error) {
 		return nil, fmt.Errorf("there is no issuer %q", id)
 	}
 	return is, nil
-}
-
-// ParsePubKey decodes a 32-byte ed25519 public key given as 64 hex digits
-// or as base64 (the form CometBFT's priv_validator_key.json uses).
-func ParsePubKey(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
-	if b, err := hex.DecodeString(s); err == nil && len(b) == 32 {
-		return b, nil
-	}
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil && len(b) == 32 {
-		return b, nil
-	}
-	return nil, fmt.Errorf("%q is not a 32-byte ed25519 public key in hex (64 digits) or base64", s)
 }

@@ -1,4 +1,4 @@
-package node
+package client
 
 import (
 	"context"
@@ -9,7 +9,9 @@ import (
 	"time"
 
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 
+	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 )
 
@@ -41,7 +43,7 @@ type BatchResult struct {
 // A batch rejected by the node does not stop the others; its BatchResult
 // carries the node's reason. The error return is for failures that stop
 // the whole submission (unreachable node, unknown issuer, bad options).
-func (c *Client) Submit(ctx context.Context, key *KeyFile, action string, hashes [][]byte, opts SubmitOptions) ([]BatchResult, error) {
+func (c *Client) Submit(ctx context.Context, key *keys.Key, action string, hashes [][]byte, opts SubmitOptions) ([]BatchResult, error) {
 	if len(hashes) == 0 {
 		return nil, errors.New("no credential hashes to submit")
 	}
@@ -103,7 +105,7 @@ func (c *Client) Submit(ctx context.Context, key *KeyFile, action string, hashes
 }
 
 // broadcast signs and sends one tx; accepted reports whether CheckTx took it.
-func (c *Client) broadcast(ctx context.Context, key *KeyFile, chainID string, seq uint64, action string, batch [][]byte, reason string) (BatchResult, bool, error) {
+func (c *Client) broadcast(ctx context.Context, key *keys.Key, chainID string, seq uint64, action string, batch [][]byte, reason string) (BatchResult, bool, error) {
 	r := BatchResult{Hashes: batch}
 	body, err := types.NewTxBody(chainID, key.Issuer, seq, action, batch, reason)
 	if err != nil {
@@ -117,14 +119,15 @@ func (c *Client) broadcast(ctx context.Context, key *KeyFile, chainID string, se
 	r.TxHash = sum[:]
 	res, err := c.rpc.BroadcastTxSync(ctx, tx)
 	if err != nil {
-		if strings.Contains(err.Error(), "connection refused") || errors.Is(err, context.DeadlineExceeded) {
-			return r, false, c.unreachable(err)
+		var refused *rpctypes.RPCError
+		if !errors.As(err, &refused) {
+			return r, false, c.rpcFailure(err)
 		}
-		r.Err = fmt.Errorf("node refused the tx: %w", err)
+		r.Err = fmt.Errorf("node %s refused the tx: %w", c.url, err)
 		return r, false, nil
 	}
 	if res.Code != 0 {
-		r.Err = &types.TxError{Code: types.Code(res.Code), Msg: res.Log}
+		r.Err = &types.CodeError{Code: types.Code(res.Code), Msg: res.Log}
 		return r, false, nil
 	}
 	return r, true, nil
@@ -138,12 +141,12 @@ func (c *Client) waitCommitted(ctx context.Context, txHash []byte, timeout time.
 		res, err := c.rpc.Tx(ctx, txHash, false)
 		if err == nil {
 			if res.TxResult.Code != 0 {
-				return res, &types.TxError{Code: types.Code(res.TxResult.Code), Msg: res.TxResult.Log}
+				return res, &types.CodeError{Code: types.Code(res.TxResult.Code), Msg: res.TxResult.Log}
 			}
 			return res, nil
 		}
-		if !strings.Contains(err.Error(), "not found") {
-			return nil, c.unreachable(err)
+		if err := c.notFoundYet(err); err != nil {
+			return nil, err
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("tx %X was accepted but not committed within %s: it may have been dropped because a tx committed meanwhile made it invalid (check with `credledger status`)", txHash, timeout)
@@ -154,4 +157,16 @@ func (c *Client) waitCommitted(ctx context.Context, txHash []byte, timeout time.
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// notFoundYet returns nil if err is the node's answer that it has no such
+// tx (yet), the node's error if it answered otherwise, and an unreachable
+// error if it did not answer. The RPC carries no error code for "not
+// found", only its message.
+func (c *Client) notFoundYet(err error) error {
+	var rpcErr *rpctypes.RPCError
+	if errors.As(err, &rpcErr) && strings.Contains(rpcErr.Data, "not found") {
+		return nil
+	}
+	return c.rpcFailure(err)
 }

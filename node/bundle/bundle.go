@@ -1,0 +1,261 @@
+package bundle
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/credledger/credledger/types"
+)
+
+// Format is the format string of a proof bundle this code writes and reads.
+const Format = "credledger-proof-bundle/2"
+
+// formatV1 is the format before light blocks were protobuf-encoded;
+// it is no longer read.
+const formatV1 = "credledger-proof-bundle/1"
+
+// ErrMalformed means a bundle is malformed: undecodable or inconsistent
+// before any signature or proof is checked.
+var ErrMalformed = errors.New("malformed proof bundle")
+
+// Bundle is a self-contained proof of what the chain said about one
+// credential hash at state Height: the anchor record and status entry with
+// their ICS23 proofs, the issuer's record with its proof, and the light
+// blocks (signed header, commit, validator set) from the trust root to
+// header Height+1, whose app hash the proofs verify against. VerifyBundle
+// checks it without network access.
+type Bundle struct {
+	Format  string
+	ChainID string
+	Hash    []byte
+	// Height is the state height the answer is about (the last light
+	// block's height minus one).
+	Height int64
+	// Anchor and Status are the encoded types.AnchorRecord and
+	// types.StatusEntry (empty if absent); the proofs are encoded ICS23
+	// CommitmentProofs for types.AnchorKey(Hash) and types.StatusKey(Hash).
+	Anchor, AnchorProof []byte
+	Status, StatusProof []byte
+	// Issuer is the record of the issuer the verdict names (nil if none).
+	Issuer *Issuer
+	// LightBlocks go from the trust root (first) to the proving header
+	// (last), each verifiable from the one before with light.Verify.
+	LightBlocks []*cmttypes.LightBlock
+}
+
+// Issuer is an /issuer answer: the encoded types.Issuer (empty if
+// absent) and its ICS23 proof.
+type Issuer struct {
+	ID     string
+	Record []byte
+	Proof  []byte
+}
+
+// bundleJSON is the file format; see README "Proof bundles".
+type bundleJSON struct {
+	Format       string         `json:"format"`
+	ChainID      string         `json:"chain_id"`
+	Hash         types.HexBytes `json:"hash"`
+	Height       int64          `json:"height"`
+	HeaderHeight int64          `json:"header_height"`
+	Credential   credentialJSON `json:"credential"`
+	Issuer       *issuerJSON    `json:"issuer,omitempty"`
+	// LightBlocks are protobuf-encoded tendermint.types.LightBlock messages.
+	LightBlocks [][]byte `json:"light_blocks"`
+}
+
+type credentialJSON struct {
+	AnchorRecord []byte `json:"anchor_record"`
+	AnchorProof  []byte `json:"anchor_proof"`
+	StatusEntry  []byte `json:"status_entry"`
+	StatusProof  []byte `json:"status_proof"`
+}
+
+type issuerJSON struct {
+	ID     string `json:"id"`
+	Record []byte `json:"record"`
+	Proof  []byte `json:"proof"`
+}
+
+// HeaderHeight returns the height of the proving header (0 if there is none).
+func (b *Bundle) HeaderHeight() int64 {
+	if len(b.LightBlocks) == 0 || b.LightBlocks[len(b.LightBlocks)-1] == nil {
+		return 0
+	}
+	return b.LightBlocks[len(b.LightBlocks)-1].Height
+}
+
+// Encode returns the bundle as indented JSON. Light blocks are protobuf
+// tendermint.types.LightBlock messages; they and the other byte strings are
+// in base64, the hash in hex.
+func (b *Bundle) Encode() ([]byte, error) {
+	j := bundleJSON{
+		Format: b.Format, ChainID: b.ChainID, Hash: b.Hash, Height: b.Height, HeaderHeight: b.HeaderHeight(),
+		Credential: credentialJSON{AnchorRecord: b.Anchor, AnchorProof: b.AnchorProof, StatusEntry: b.Status, StatusProof: b.StatusProof},
+	}
+	if b.Issuer != nil {
+		j.Issuer = &issuerJSON{ID: b.Issuer.ID, Record: b.Issuer.Record, Proof: b.Issuer.Proof}
+	}
+	for i, lb := range b.LightBlocks {
+		raw, err := encodeLightBlock(lb)
+		if err != nil {
+			return nil, fmt.Errorf("encode light block %d: %w", i, err)
+		}
+		j.LightBlocks = append(j.LightBlocks, raw)
+	}
+	bz, err := json.MarshalIndent(j, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode bundle: %w", err)
+	}
+	return append(bz, '\n'), nil
+}
+
+// Decode parses a bundle and checks its form with ValidateBasic; it
+// checks no signature or proof. Errors wrap ErrMalformed.
+func Decode(bz []byte) (*Bundle, error) {
+	// read the format first: a bundle of another format may not parse as
+	// this one
+	var f struct {
+		Format string `json:"format"`
+	}
+	if err := json.Unmarshal(bz, &f); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if err := checkFormat(f.Format); err != nil {
+		return nil, err
+	}
+	var j bundleJSON
+	if err := json.Unmarshal(bz, &j); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	b := &Bundle{
+		Format: j.Format, ChainID: j.ChainID, Hash: j.Hash, Height: j.Height,
+		Anchor: j.Credential.AnchorRecord, AnchorProof: j.Credential.AnchorProof,
+		Status: j.Credential.StatusEntry, StatusProof: j.Credential.StatusProof,
+	}
+	if j.Issuer != nil {
+		b.Issuer = &Issuer{ID: j.Issuer.ID, Record: j.Issuer.Record, Proof: j.Issuer.Proof}
+	}
+	for i, raw := range j.LightBlocks {
+		lb, err := decodeLightBlock(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: light block %d: %w", ErrMalformed, i, err)
+		}
+		b.LightBlocks = append(b.LightBlocks, lb)
+	}
+	if err := b.ValidateBasic(); err != nil {
+		return nil, err
+	}
+	if j.HeaderHeight != b.HeaderHeight() {
+		return nil, fmt.Errorf("%w: header_height %d, but the last light block is at %d", ErrMalformed, j.HeaderHeight, b.HeaderHeight())
+	}
+	return b, nil
+}
+
+// encodeLightBlock returns the protobuf encoding of lb.
+func encodeLightBlock(lb *cmttypes.LightBlock) ([]byte, error) {
+	if lb == nil {
+		return nil, errors.New("empty light block")
+	}
+	pb, err := lb.ToProto()
+	if err != nil {
+		return nil, err
+	}
+	return pb.Marshal()
+}
+
+// decodeLightBlock decodes one protobuf-encoded light block. Rebuilding it
+// from its protobuf form validates the validator set and computes its
+// totals; Bundle.ValidateBasic then checks it for the chain.
+func decodeLightBlock(raw []byte) (*cmttypes.LightBlock, error) {
+	var pb cmtproto.LightBlock
+	if err := pb.Unmarshal(raw); err != nil {
+		return nil, err
+	}
+	if pb.SignedHeader == nil || pb.SignedHeader.Header == nil || pb.SignedHeader.Commit == nil || pb.ValidatorSet == nil {
+		return nil, errors.New("want signed_header (header, commit) and validator_set")
+	}
+	return cmttypes.LightBlockFromProto(&pb)
+}
+
+// checkFormat reports whether format is Format. Errors wrap
+// ErrMalformed.
+func checkFormat(format string) error {
+	switch format {
+	case Format:
+		return nil
+	case formatV1:
+		return fmt.Errorf("%w: format %q is no longer supported (its light blocks are RPC JSON); make the bundle again with credledger prove to get %q",
+			ErrMalformed, format, Format)
+	default:
+		return fmt.Errorf("%w: format %q, want %q", ErrMalformed, format, Format)
+	}
+}
+
+// ValidateBasic checks the bundle's form: format, chain id, hash size,
+// light blocks valid for the chain (cmttypes.LightBlock.ValidateBasic) in
+// increasing height order, and Height one below the last. Errors wrap
+// ErrMalformed.
+func (b *Bundle) ValidateBasic() error {
+	if err := checkFormat(b.Format); err != nil {
+		return err
+	}
+	switch {
+	case b.ChainID == "":
+		return fmt.Errorf("%w: no chain id", ErrMalformed)
+	case len(b.Hash) != types.HashSize:
+		return fmt.Errorf("%w: hash is %d bytes, want %d", ErrMalformed, len(b.Hash), types.HashSize)
+	case len(b.LightBlocks) == 0:
+		return fmt.Errorf("%w: no light blocks", ErrMalformed)
+	}
+	for i, lb := range b.LightBlocks {
+		if lb == nil {
+			return fmt.Errorf("%w: light block %d is empty", ErrMalformed, i)
+		}
+		if err := lb.ValidateBasic(b.ChainID); err != nil {
+			return fmt.Errorf("%w: light block %d: %w", ErrMalformed, i, err)
+		}
+		if i > 0 && lb.Height <= b.LightBlocks[i-1].Height {
+			return fmt.Errorf("%w: light block %d is at height %d, not above %d", ErrMalformed, i, lb.Height, b.LightBlocks[i-1].Height)
+		}
+	}
+	if b.Height < 0 || b.Height != b.HeaderHeight()-1 {
+		return fmt.Errorf("%w: height %d, but the proving header is at %d", ErrMalformed, b.Height, b.HeaderHeight())
+	}
+	if b.Issuer != nil {
+		if err := types.ValidateIssuerID(b.Issuer.ID); err != nil {
+			return fmt.Errorf("%w: issuer: %w", ErrMalformed, err)
+		}
+	}
+	return nil
+}
+
+// Load reads and decodes a bundle file.
+func Load(path string) (*Bundle, error) {
+	bz, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	b, err := Decode(bz)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// Save writes the encoded bundle to path.
+func (b *Bundle) Save(path string) error {
+	bz, err := b.Encode()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, bz, 0o644); err != nil {
+		return fmt.Errorf("write bundle: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+package query
+
+import (
+	"bytes"
+	"fmt"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/credledger/credledger/types"
+)
+
+// Query paths. An answer's Height H is the state version it is about: its
+// proofs verify against the app hash in header H+1.
+const (
+	// PathCredential takes a 32-byte hash and returns a types.CredentialAnswer
+	// with two ProofOps: the anchor key's proof, then the status key's.
+	PathCredential = "/credential"
+	// PathIssuer takes an issuer id and returns the encoded types.Issuer
+	// (empty if unknown) with one ProofOp for its key.
+	PathIssuer = "/issuer"
+	// PathIssuers returns a types.IssuerList of every issuer (no proof).
+	PathIssuers = "/issuers"
+	// PathSequence takes an issuer id and returns its next sequence number
+	// (types.EncodeSequence, no proof).
+	PathSequence = "/sequence"
+	// PathParams returns the encoded types.Params (no proof).
+	PathParams = "/params"
+	// PathProposal takes a proposal id (types.EncodeProposalID) and returns
+	// the encoded types.Proposal (empty if unknown) with one ProofOp.
+	PathProposal = "/proposal"
+	// PathProposals returns a types.ProposalList of every proposal (no proof).
+	PathProposals = "/proposals"
+)
+
+// Paths lists every query path, for messages that name them.
+var Paths = []string{PathCredential, PathIssuer, PathIssuers, PathSequence, PathParams, PathProposal, PathProposals}
+
+// CredentialProof is a /credential answer with its proofs, as served for
+// state height Height (provable by header Height+1). Nothing in it is
+// verified yet: pass it to types.VerifyCredential.
+type CredentialProof struct {
+	Height      int64
+	Answer      types.CredentialAnswer
+	AnchorProof []byte
+	StatusProof []byte
+}
+
+// DecodeCredential decodes a successful /credential answer about hash and
+// checks its form: an answer and two ICS23 proof ops, for the anchor key
+// then the status key of hash. Errors wrap types.ErrMalformedAnswer.
+func DecodeCredential(hash []byte, r *abci.ResponseQuery) (*CredentialProof, error) {
+	p := &CredentialProof{Height: r.Height}
+	if err := p.Answer.Unmarshal(r.Value); err != nil {
+		return nil, fmt.Errorf("%w: decode credential answer: %w", types.ErrMalformedAnswer, err)
+	}
+	if r.ProofOps == nil || len(r.ProofOps.Ops) != 2 {
+		return nil, fmt.Errorf("%w: want 2 proof ops (anchor, status)", types.ErrMalformedAnswer)
+	}
+	for i, want := range [][]byte{types.AnchorKey(hash), types.StatusKey(hash)} {
+		op := r.ProofOps.Ops[i]
+		if op.Type != types.ProofOpType || !bytes.Equal(op.Key, want) {
+			return nil, fmt.Errorf("%w: proof op %d is %q for key %X", types.ErrMalformedAnswer, i, op.Type, op.Key)
+		}
+	}
+	p.AnchorProof, p.StatusProof = r.ProofOps.Ops[0].Data, r.ProofOps.Ops[1].Data
+	return p, nil
+}
+
+// IssuerProof is an /issuer answer: the encoded types.Issuer (empty if
+// there is no such issuer) and its ICS23 proof, unverified: pass them to
+// types.VerifyIssuer.
+type IssuerProof struct {
+	ID     string
+	Height int64
+	Value  []byte
+	Proof  []byte
+}
+
+// DecodeIssuer checks the form of a successful /issuer answer about id:
+// one ICS23 proof op for the issuer's key. Errors wrap
+// types.ErrMalformedAnswer.
+func DecodeIssuer(id string, r *abci.ResponseQuery) (*IssuerProof, error) {
+	if r.ProofOps == nil || len(r.ProofOps.Ops) != 1 || r.ProofOps.Ops[0].Type != types.ProofOpType ||
+		!bytes.Equal(r.ProofOps.Ops[0].Key, types.IssuerKey(id)) {
+		return nil, fmt.Errorf("%w: want 1 proof op for issuer %q", types.ErrMalformedAnswer, id)
+	}
+	return &IssuerProof{ID: id, Height: r.Height, Value: r.Value, Proof: r.ProofOps.Ops[0].Data}, nil
+}
+
+// DecodeParams decodes a /params answer.
+func DecodeParams(r *abci.ResponseQuery) (types.Params, error) {
+	var p types.Params
+	if err := p.Unmarshal(r.Value); err != nil {
+		return p, fmt.Errorf("%w: decode params: %w", types.ErrMalformedAnswer, err)
+	}
+	return p, nil
+}
+
+// DecodeIssuerList decodes an /issuers answer.
+func DecodeIssuerList(r *abci.ResponseQuery) ([]*types.Issuer, error) {
+	var list types.IssuerList
+	if err := list.Unmarshal(r.Value); err != nil {
+		return nil, fmt.Errorf("%w: decode issuer list: %w", types.ErrMalformedAnswer, err)
+	}
+	return list.Issuers, nil
+}
+
+// DecodeProposal decodes a /proposal answer about id; it returns nil if
+// there is no such proposal.
+func DecodeProposal(id uint64, r *abci.ResponseQuery) (*types.Proposal, error) {
+	if len(r.Value) == 0 {
+		return nil, nil
+	}
+	var p types.Proposal
+	if err := p.Unmarshal(r.Value); err != nil {
+		return nil, fmt.Errorf("%w: decode proposal %d: %w", types.ErrMalformedAnswer, id, err)
+	}
+	if p.Id != id {
+		return nil, fmt.Errorf("%w: asked for proposal %d, got %d", types.ErrMalformedAnswer, id, p.Id)
+	}
+	return &p, nil
+}
+
+// DecodeProposalList decodes a /proposals answer.
+func DecodeProposalList(r *abci.ResponseQuery) ([]*types.Proposal, error) {
+	var list types.ProposalList
+	if err := list.Unmarshal(r.Value); err != nil {
+		return nil, fmt.Errorf("%w: decode proposal list: %w", types.ErrMalformedAnswer, err)
+	}
+	return list.Proposals, nil
+}
