@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credledger/credledger/config"
 	"github.com/credledger/credledger/node/client"
 	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
@@ -16,35 +15,18 @@ import (
 
 // govFlags are the flags of every signed governance command.
 type govFlags struct {
-	home, from, nodeURL, output string
-	timeout                     time.Duration
+	signFlags
+	timeout time.Duration
 }
 
 func (g *govFlags) register(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVar(&g.home, "home", "", "home directory holding keys/NAME.json")
-	f.StringVar(&g.from, "from", "", "name of the signing key (an active issuer's)")
-	f.StringVar(&g.nodeURL, "node", client.DefaultNodeURL, "RPC address of a node (default: the home's config)")
-	f.StringVar(&g.output, "output", "text", "output format: text or json")
-	f.DurationVar(&g.timeout, "timeout", 0, "how long to wait for the tx to be committed (default: the home's config, 60s)")
+	g.signFlags.register(cmd, "name of the signing key (an active issuer's)", "")
+	cmd.Flags().DurationVar(&g.timeout, "timeout", 0, "how long to wait for the tx to be committed (default: the home's config, 60s)")
 }
 
 // prepare checks the flags and returns the signing key and a client.
-func (g *govFlags) prepare(cmd *cobra.Command) (*keys.Key, *client.Client, error) {
-	if err := checkOutput(g.output); err != nil {
-		return nil, nil, err
-	}
-	if g.from == "" {
-		return nil, nil, fmt.Errorf("--from is required: the name of your signing key in HOME/keys")
-	}
-	if err := requireHome(g.home); err != nil {
-		return nil, nil, err
-	}
-	key, err := keys.Load(g.home, g.from)
-	if err != nil {
-		return nil, nil, err
-	}
-	c, cfg, err := homeClient(cmd, g.home, g.nodeURL)
+func (g *govFlags) prepare() (*keys.Key, *client.Client, error) {
+	key, c, cfg, err := g.signFlags.prepare()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,23 +34,6 @@ func (g *govFlags) prepare(cmd *cobra.Command) (*keys.Key, *client.Client, error
 		g.timeout = cfg.Client.CommitTimeout.Duration
 	}
 	return key, c, nil
-}
-
-// homeClient returns a client for --node, or for the home's configured node
-// when --node was not given.
-func homeClient(cmd *cobra.Command, home, nodeURL string) (*client.Client, *config.Config, error) {
-	cfg := config.DefaultConfig()
-	if home != "" {
-		var err error
-		if cfg, err = config.Load(config.Path(home)); err != nil {
-			return nil, nil, err
-		}
-		if !cmd.Flags().Changed("node") {
-			nodeURL = cfg.Client.Node
-		}
-	}
-	c, err := client.New(nodeURL)
-	return c, cfg, err
 }
 
 func newIssuerCmd() *cobra.Command {
@@ -120,16 +85,13 @@ func issuerLine(is *types.Issuer) string {
 }
 
 func newIssuerListCmd() *cobra.Command {
-	var nodeURL, output, home string
+	var f nodeFlags
 	cmd := &cobra.Command{
-		Use:   "list [--node URL] [--output json]",
+		Use:   "list [--node URL | --home DIR] [--output json]",
 		Short: "List every issuer: id, name, status, power, joined and left heights",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, _, err := homeClient(cmd, home, nodeURL)
+			c, _, err := f.client()
 			if err != nil {
 				return err
 			}
@@ -137,7 +99,7 @@ func newIssuerListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if f.json() {
 				out := make([]issuerJSON, len(issuers))
 				for i, is := range issuers {
 					out[i] = newIssuerJSON(is)
@@ -150,26 +112,21 @@ func newIssuerListCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&nodeURL, "node", client.DefaultNodeURL, "RPC address of a node")
-	cmd.Flags().StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
-	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	f.register(cmd, "use the node configured in this home", "")
 	return cmd
 }
 
 func newIssuerShowCmd() *cobra.Command {
-	var nodeURL, output, home string
+	var f nodeFlags
 	cmd := &cobra.Command{
-		Use:   "show ID [--node URL] [--output json]",
+		Use:   "show ID [--node URL | --home DIR] [--output json]",
 		Short: "Show one issuer (checked against a Merkle proof), with its key history",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
 			if err := types.ValidateIssuerID(args[0]); err != nil {
 				return err
 			}
-			c, _, err := homeClient(cmd, home, nodeURL)
+			c, _, err := f.client()
 			if err != nil {
 				return err
 			}
@@ -178,7 +135,7 @@ func newIssuerShowCmd() *cobra.Command {
 				return err
 			}
 			j := newIssuerJSON(is)
-			if output == "json" {
+			if f.json() {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(j)
 			}
 			w := cmd.OutOrStdout()
@@ -190,9 +147,7 @@ func newIssuerShowCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&nodeURL, "node", client.DefaultNodeURL, "RPC address of a node")
-	cmd.Flags().StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
-	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json")
+	f.register(cmd, "use the node configured in this home", "")
 	return cmd
 }
 
@@ -221,8 +176,8 @@ func newProposeAddCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&m.IssuerId, "id", "", "the new issuer's id")
 	f.StringVar(&m.Name, "name", "", "the new issuer's display name")
-	f.StringVar(&issuerPub, "issuer-pubkey", "", "its tx signing key (hex; `credledger keys show NAME` on its side)")
-	f.StringVar(&validatorPub, "validator-pubkey", "", "its validator key (hex or base64; `credledger show-validator` on its side)")
+	f.StringVar(&issuerPub, "issuer-pubkey", "", "its tx signing key (hex; from \"credledger keys show NAME\" on its side)")
+	f.StringVar(&validatorPub, "validator-pubkey", "", "its validator key (hex or base64; from \"credledger show-validator\" on its side)")
 	f.Int64Var(&m.Power, "power", 10, "its voting power")
 	g.register(cmd)
 	return cmd
@@ -316,7 +271,7 @@ type govResult struct {
 }
 
 func submitGov(cmd *cobra.Command, g *govFlags, msg func(*types.TxBody)) error {
-	key, c, err := g.prepare(cmd)
+	key, c, err := g.prepare()
 	if err != nil {
 		return err
 	}
@@ -329,7 +284,7 @@ func submitGov(cmd *cobra.Command, g *govFlags, msg func(*types.TxBody)) error {
 		p := newProposalJSON(out.Proposal)
 		res.Proposal = &p
 	}
-	if g.output == "json" {
+	if g.json() {
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(res)
 	}
 	w := cmd.OutOrStdout()

@@ -117,17 +117,3 @@ func newKeysListCmd() *cobra.Command {
 	cmd.Flags().StringVar(&output, "output", "text", "output format: text or json (one object per line)")
 	return cmd
 }
-
-func requireHome(home string) error {
-	if home == "" {
-		return fmt.Errorf("--home is required")
-	}
-	return nil
-}
-
-func checkOutput(output string) error {
-	if output != "text" && output != "json" {
-		return fmt.Errorf("--output %q: want text or json", output)
-	}
-	return nil
-}

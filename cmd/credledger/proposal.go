@@ -55,21 +55,13 @@ func proposalSummary(p *proposalJSON) string {
 
 func newProposalCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "proposal", Short: "Governance proposals with their tallies"}
-	var nodeURL, output, home string
-	flags := func(c *cobra.Command) {
-		c.Flags().StringVar(&nodeURL, "node", client.DefaultNodeURL, "RPC address of a node")
-		c.Flags().StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
-		c.Flags().StringVar(&output, "output", "text", "output format: text or json")
-	}
+	var lf, sf nodeFlags
 	list := &cobra.Command{
-		Use:   "list [--node URL] [--output json]",
+		Use:   "list [--node URL | --home DIR] [--output json]",
 		Short: "List every proposal",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, _, err := homeClient(cmd, home, nodeURL)
+			c, _, err := lf.client()
 			if err != nil {
 				return err
 			}
@@ -81,7 +73,7 @@ func newProposalCmd() *cobra.Command {
 			for i, p := range ps {
 				out[i] = newProposalJSON(p)
 			}
-			if output == "json" {
+			if lf.json() {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(out)
 			}
 			for i := range out {
@@ -91,18 +83,15 @@ func newProposalCmd() *cobra.Command {
 		},
 	}
 	show := &cobra.Command{
-		Use:   "show N [--node URL] [--output json]",
+		Use:   "show N [--node URL | --home DIR] [--output json]",
 		Short: "Show one proposal with its votes and tally",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
 			id, err := strconv.ParseUint(args[0], 10, 64)
-			if err != nil {
+			if err != nil || id == 0 {
 				return fmt.Errorf("proposal id %q: want a positive number", args[0])
 			}
-			c, _, err := homeClient(cmd, home, nodeURL)
+			c, _, err := sf.client()
 			if err != nil {
 				return err
 			}
@@ -111,7 +100,7 @@ func newProposalCmd() *cobra.Command {
 				return err
 			}
 			j := newProposalJSON(p)
-			if output == "json" {
+			if sf.json() {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(j)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), proposalSummary(&j))
@@ -121,8 +110,8 @@ func newProposalCmd() *cobra.Command {
 			return nil
 		},
 	}
-	flags(list)
-	flags(show)
+	lf.register(list, "use the node configured in this home", "")
+	sf.register(show, "use the node configured in this home", "")
 	cmd.AddCommand(list, show)
 	return cmd
 }

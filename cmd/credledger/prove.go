@@ -16,7 +16,7 @@ func newProveCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "prove (FILE | --hash HEX) --node URL --witness URL... (--genesis FILE | --trust-height N --trust-hash HEX) -o BUNDLE.json",
-		Short: "Write a self-contained proof bundle that `verify --bundle` checks offline",
+		Short: "Write a self-contained proof bundle that \"verify --bundle\" checks offline",
 		Long: `Verify a credential like "credledger verify", starting from the trust root with
 a fresh in-memory store (the light home is not used), and write a bundle: the
 answer records and their Merkle proofs, the issuer's record and proof, and
@@ -26,7 +26,7 @@ it with "credledger verify --bundle", without network access.
 Exits 0 once the bundle is written, whatever the verdict; 1 on error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(f.output); err != nil {
+			if err := f.checkOutput(); err != nil {
 				return err
 			}
 			if out == "" {
@@ -45,24 +45,24 @@ Exits 0 once the bundle is written, whatever the verdict; 1 on error.`,
 			if err != nil {
 				return err
 			}
-			bz, err := b.Encode()
-			if err != nil {
+			if err := b.Save(out); err != nil {
 				return err
 			}
-			if err := os.WriteFile(out, bz, 0o644); err != nil {
-				return fmt.Errorf("write bundle: %w", err)
+			fi, err := os.Stat(out)
+			if err != nil {
+				return fmt.Errorf("bundle written, but: %w", err)
 			}
 			j := newVerifyJSON(rep, file, "light-client")
-			j.Bundle, j.BundleBytes = out, len(bz)
-			if f.output == "json" {
+			j.Bundle, j.BundleBytes = out, int(fi.Size())
+			if f.json() {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(j)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d bytes, %d headers from %d to %d): %s as of state %d (header %d, %s)\n",
-				out, len(bz), len(b.LightBlocks), b.LightBlocks[0].Height, b.HeaderHeight(), rep.Verdict, rep.Height, rep.HeaderHeight, j.AsOf)
+				out, j.BundleBytes, len(b.LightBlocks), b.LightBlocks[0].Height, b.HeaderHeight(), rep.Verdict, rep.Height, rep.HeaderHeight, j.AsOf)
 			return nil
 		},
 	}
-	f.register(cmd.Flags())
+	f.register(cmd)
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write the bundle to this file")
 	return cmd
 }

@@ -8,30 +8,26 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/credledger/credledger/node/client"
 	"github.com/credledger/credledger/types"
-	"github.com/credledger/credledger/types/credhash"
 )
 
 func newStatusCmd() *cobra.Command {
-	var nodeURL, output, hashHex, home string
+	var f nodeFlags
+	var hashHex string
 	var wait time.Duration
 	cmd := &cobra.Command{
-		Use:   "status (FILE | --hash HEX) [--node URL]",
+		Use:   "status (FILE | --hash HEX) [--node URL | --home DIR]",
 		Short: "Check a credential with a Merkle proof against the node's header",
 		Long: `Query a credential with proofs, fetch the header that commits to that state
 from the same node, check the proofs against its app hash and print the verdict.
 Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
 			hash, file, err := oneTarget(args, hashHex)
 			if err != nil {
 				return err
 			}
-			c, _, err := homeClient(cmd, home, nodeURL)
+			c, _, err := f.client()
 			if err != nil {
 				return err
 			}
@@ -39,7 +35,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 			if err != nil {
 				return err
 			}
-			if err := printStatus(cmd, rep, file, output); err != nil {
+			if err := printStatus(cmd, rep, file, f.output); err != nil {
 				return err
 			}
 			if code := rep.Verdict.ExitCode(); code != 0 {
@@ -48,37 +44,13 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&nodeURL, "node", client.DefaultNodeURL, "RPC address of a node")
-	f.StringVar(&home, "home", "", "use the node configured in this home (instead of --node)")
-	f.StringVar(&output, "output", "text", "output format: text or json")
-	f.StringVar(&hashHex, "hash", "", "credential hash as 64 hex digits")
-	f.DurationVar(&wait, "wait", 10*time.Second, "how long to wait for the header that proves the latest state")
+	f.register(cmd, "use the node configured in this home", "")
+	cmd.Flags().StringVar(&hashHex, "hash", "", "credential hash as 64 hex digits")
+	cmd.Flags().DurationVar(&wait, "wait", 10*time.Second, "how long to wait for the header that proves the latest state")
 	return cmd
 }
 
-// oneTarget returns the hash of the one FILE or --hash given.
-func oneTarget(args []string, hashHex string) ([]byte, string, error) {
-	switch {
-	case len(args) == 1 && hashHex != "":
-		return nil, "", fmt.Errorf("give either FILE or --hash, not both")
-	case len(args) == 1:
-		f, err := credhash.File(args[0])
-		if err != nil {
-			return nil, "", err
-		}
-		return f.Hash[:], args[0], nil
-	case hashHex != "":
-		h, err := types.ParseHash(hashHex)
-		if err != nil {
-			return nil, "", fmt.Errorf("--hash: %w", err)
-		}
-		return h, "", nil
-	}
-	return nil, "", fmt.Errorf("give a credential FILE or --hash HEX")
-}
-
-// statusJSON is the JSON contract of status (and, later, verify).
+// statusJSON is the JSON contract of status; verify adds to it (verifyJSON).
 type statusJSON struct {
 	Hash           string  `json:"hash"`
 	File           string  `json:"file,omitempty"`

@@ -56,17 +56,18 @@ type lightFlags struct {
 	witnesses []string
 	atHeight  int64
 	wait      time.Duration
-	output    string
-	hashHex   string
+	outputFlag
+	hashHex string
 }
 
-func (f *lightFlags) register(fs *pflag.FlagSet) {
+func (f *lightFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
 	f.trustFlags.register(fs)
+	f.registerOutput(cmd, "")
 	fs.StringVar(&f.nodeURL, "node", client.DefaultNodeURL, "RPC address of the primary node (answers and headers)")
 	fs.StringSliceVar(&f.witnesses, "witness", nil, "RPC address of a witness node that cross-checks the primary's headers (repeatable; without one nothing is cross-checked)")
 	fs.Int64Var(&f.atHeight, "at-height", 0, "answer as of this state height (default: the latest whose header is out)")
 	fs.DurationVar(&f.wait, "wait", light.DefaultHeaderWait, "how long to wait for the header that proves the state")
-	fs.StringVar(&f.output, "output", "text", "output format: text or json")
 	fs.StringVar(&f.hashHex, "hash", "", "credential hash as 64 hex digits")
 }
 
@@ -115,7 +116,7 @@ it, is an error (exit 1) naming what failed, never a verdict.
 Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(f.output); err != nil {
+			if err := f.checkOutput(); err != nil {
 				return err
 			}
 			var rep *types.Report
@@ -148,8 +149,8 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 			return nil
 		},
 	}
+	f.register(cmd)
 	fs := cmd.Flags()
-	f.register(fs)
 	fs.StringVar(&lightHome, "light-home", "", "directory of the trusted header store (default ~/.credledger-light/CHAIN_ID)")
 	fs.StringVar(&bundlePath, "bundle", "", "verify this proof bundle offline instead of asking nodes")
 	fs.DurationVar(&maxAge, "max-age", 0, "fail if the verified header is older than this (0: no limit)")
