@@ -82,6 +82,26 @@ func runTx(st *overlay, bc *blockContext, txBytes []byte) (*types.TxBody, []abci
 	return body, events, nil
 }
 
+// replacedKeyError turns a signature that fails under the issuer's current
+// key into a CodeKeyReplaced rejection if it verifies under one of the keys
+// the issuer rotated away from, naming the rotation; otherwise it returns
+// sigErr. Only rejected txs pay for the extra checks.
+func replacedKeyError(d *types.DecodedTx, is *types.Issuer, sigErr error) error {
+	for i := len(is.PreviousKeys) - 1; i >= 0; i-- {
+		old := is.PreviousKeys[i]
+		if d.VerifySignature(old.Pubkey) != nil {
+			continue
+		}
+		successor := is.SigningPubkey
+		if i+1 < len(is.PreviousKeys) {
+			successor = is.PreviousKeys[i+1].Pubkey
+		}
+		return types.Errorf(types.CodeKeyReplaced, "tx of issuer %q is signed with key %s, which was replaced at height %d by key %s: sign with the issuer's current key %s",
+			is.Id, types.KeyID(old.Pubkey), old.UntilHeight, types.KeyID(successor), types.KeyID(is.SigningPubkey))
+	}
+	return sigErr
+}
+
 // authenticate checks that the signer is an active issuer, that it signed
 // with its current key, and that the sequence is the next one expected.
 func authenticate(st reader, d *types.DecodedTx) error {
@@ -97,7 +117,7 @@ func authenticate(st reader, d *types.DecodedTx) error {
 		return types.Errorf(types.CodeIssuerInactive, "issuer %q was removed at height %d and may no longer write", id, is.LeftHeight)
 	}
 	if err := d.VerifySignature(is.SigningPubkey); err != nil {
-		return err
+		return replacedKeyError(d, is, err)
 	}
 	next, err := getSequence(st, id)
 	if err != nil {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"crypto/ed25519"
+	"fmt"
 	"testing"
 	"time"
 
@@ -258,10 +259,16 @@ func TestRotateKey(t *testing.T) {
 	require.Equal(t, []byte(i0.key.Public().(ed25519.PublicKey)), is.PreviousKeys[0].Pubkey)
 	require.Equal(t, rotatedAt, is.PreviousKeys[0].UntilHeight)
 
-	// the old key no longer signs
+	// the old key no longer signs, and the rejection names the rotation
 	res = c.checkTx(c.tx(i0, anchorMsg(testHash(2))))
-	require.Equal(t, uint32(types.CodeBadSignature), res.Code, res.Log)
+	require.Equal(t, uint32(types.CodeKeyReplaced), res.Code, res.Log)
+	require.Contains(t, res.Log, fmt.Sprintf("replaced at height %d by key %s", rotatedAt, types.KeyID(newKey.Public().(ed25519.PublicKey))))
 	i0.seq--
+	// a key the issuer never had is still a bad signature
+	other := deterministicKey("stranger")
+	stranger := &testIssuer{id: i0.id, key: other, seq: i0.seq}
+	res = c.checkTx(c.tx(stranger, anchorMsg(testHash(2))))
+	require.Equal(t, uint32(types.CodeBadSignature), res.Code, res.Log)
 	// rotating back to the old key is refused: keys are never reused
 	i0.key = newKey
 	res = c.checkTx(c.govTx(i0, rotate(is.PreviousKeys[0].Pubkey)))

@@ -32,6 +32,7 @@ const (
 	CodeNotAnchored       Code = 19 // suspend or reinstate of a hash that is not anchored
 	CodeMissingMessage    Code = 20 // body has no message
 	CodeInvalidIssuerID   Code = 21 // issuer id is empty, too long or has bad characters
+	CodeKeyReplaced       Code = 22 // signed with a signing key the issuer has rotated away from
 	CodeUnknownProposal   Code = 40 // vote on a proposal that does not exist
 	CodeProposalDecided   Code = 41 // vote on a proposal that already passed or was rejected
 	CodeProposalExpired   Code = 42 // vote on an expired proposal
@@ -71,6 +72,7 @@ var codeNames = map[Code]string{
 	CodeNotAnchored:       "not anchored",
 	CodeMissingMessage:    "missing message",
 	CodeInvalidIssuerID:   "invalid issuer id",
+	CodeKeyReplaced:       "key replaced",
 	CodeUnknownProposal:   "unknown proposal",
 	CodeProposalDecided:   "proposal decided",
 	CodeProposalExpired:   "proposal expired",

@@ -86,6 +86,16 @@ func (d *DecodedTx) VerifySignature(pub []byte) error {
 	return nil
 }
 
+// KeyID returns a short id of an ed25519 public key for messages: the
+// first 8 bytes in hex, a prefix of the hex that keys show and issuer show
+// print.
+func KeyID(pub []byte) string {
+	if len(pub) > 8 {
+		pub = pub[:8]
+	}
+	return hex.EncodeToString(pub)
+}
+
 // Hashes returns the credential hashes the body's message carries.
 func (b *TxBody) Hashes() [][]byte {
 	switch m := b.Msg.(type) {

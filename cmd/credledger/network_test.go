@@ -514,10 +514,12 @@ func TestKeyRotationOnNetwork(t *testing.T) {
 	rotated := rot.Height
 	require.Greater(t, rotated, beforeHeight)
 
-	// the old key is refused, through its own node and another
+	// the old key is refused, through its own node and another, with a
+	// message naming the rotation and the key that replaced it
 	stale := netRandomHex(t)
+	replaced := fmt.Sprintf("replaced at height %d by key %s", rotated, newKey.PubKey[:16])
 	for _, n := range []*netNode{n0, n3} {
-		netCLIFail(t, bin, []string{"signature does not verify", `issuer "issuer0"`},
+		netCLIFail(t, bin, []string{replaced, `issuer "issuer0"`},
 			"anchor", "--hash", stale, "--from", "issuer0", "--home", n0.home, "--node", n.url)
 	}
 	res := runCLI(t, bin, "status", "--hash", stale, "--node", n1.url)

@@ -88,7 +88,8 @@ func (f *lightFlags) client(cmd *cobra.Command, extra ...light.Option) (*light.C
 	if f.atHeight < 0 {
 		return nil, fmt.Errorf("--at-height %d: want a height > 0", f.atHeight)
 	}
-	opts := append([]light.Option{light.WithTrustingPeriod(f.trustingPeriod), light.WithHeaderWait(f.wait)}, extra...)
+	warn := func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "credledger: warning:", msg) }
+	opts := append([]light.Option{light.WithTrustingPeriod(f.trustingPeriod), light.WithHeaderWait(f.wait), light.WithWarnFn(warn)}, extra...)
 	return light.New(cmd.Context(), f.nodeURL, witnesses, root, opts...)
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -24,6 +25,8 @@ const (
 	// DefaultHeaderWait bounds the wait for the header that proves the
 	// latest state (blocks follow a state change at once).
 	DefaultHeaderWait = 10 * time.Second
+	// witnessProbeTimeout bounds the check that a witness answers.
+	witnessProbeTimeout = 5 * time.Second
 	// HomeDirName is the default light home under the user's home
 	// directory: ~/.credledger-light/CHAIN_ID.
 	HomeDirName = ".credledger-light"
@@ -65,6 +68,7 @@ type config struct {
 	trustingPeriod time.Duration
 	maxClockDrift  time.Duration
 	headerWait     time.Duration
+	warnFn         func(msg string)
 }
 
 // Option sets an optional setting of a Client.
@@ -87,6 +91,12 @@ func WithTrustingPeriod(d time.Duration) Option {
 // (default DefaultHeaderWait).
 func WithHeaderWait(d time.Duration) Option { return func(c *config) { c.headerWait = d } }
 
+// WithWarnFn reports what a verifier should know but that does not stop a
+// verdict, such as a witness that does not answer (default: dropped).
+// Calls to fn do not overlap, but may come from the light client's own
+// goroutines while Verify or Prove runs.
+func WithWarnFn(fn func(msg string)) Option { return func(c *config) { c.warnFn = fn } }
+
 // Client verifies credential answers without trusting any node: it
 // verifies headers with CometBFT's light client (skipping verification,
 // trust level 1/3) from its trust root, from the primary, cross-checked
@@ -107,7 +117,7 @@ type Client struct {
 // network, which disables the cross-check), starting from root. It asks the
 // primary for the chain id, which must match a genesis root's.
 func New(ctx context.Context, primaryURL string, witnessURLs []string, root bundle.TrustRoot, opts ...Option) (*Client, error) {
-	cfg := config{trustingPeriod: bundle.DefaultTrustingPeriod, maxClockDrift: bundle.DefaultMaxClockDrift, headerWait: DefaultHeaderWait}
+	cfg := config{trustingPeriod: bundle.DefaultTrustingPeriod, maxClockDrift: bundle.DefaultMaxClockDrift, headerWait: DefaultHeaderWait, warnFn: func(string) {}}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -180,8 +190,11 @@ func (c *Client) Verify(ctx context.Context, hash []byte, atHeight int64) (*type
 // blocks from the root to the proving header, already checked with
 // bundle.Verify. Requires the proving header to be at or above the root.
 func (c *Client) Prove(ctx context.Context, hash []byte, atHeight int64) (*bundle.Bundle, *types.Report, error) {
-	s, err := c.newSession(ctx, dbm.NewMemDB(), false)
+	s, err := c.newSession(ctx)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.start(ctx, c, dbm.NewMemDB(), false); err != nil {
 		return nil, nil, err
 	}
 	defer s.db.Close() //nolint:errcheck // memdb
@@ -216,20 +229,28 @@ func (c *Client) Prove(ctx context.Context, hash []byte, atHeight int64) (*bundl
 type lightSession struct {
 	lc         *cmtlight.Client
 	primary    provider.Provider
+	witnesses  []provider.Provider
 	rec        *recorder
 	db         dbm.DB
 	rootHeight int64
+	root       *cmttypes.LightBlock // the root block once checked against the trust root (cold start)
 }
 
 // openSession opens the client's trusted store: in memory, or in the light
-// home, warm if it already holds headers from the same trust root.
+// home, warm if it already holds headers from the same trust root. A light
+// home started from another root is reported as such only if the given
+// root does match the chain: a genesis of another network is reported as
+// that first.
 func (c *Client) openSession(ctx context.Context) (*lightSession, error) {
+	s, err := c.newSession(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if c.cfg.inMemory {
-		return c.newSession(ctx, dbm.NewMemDB(), false)
+		return s, s.start(ctx, c, dbm.NewMemDB(), false)
 	}
 	home := c.cfg.home
 	if home == "" {
-		var err error
 		if home, err = DefaultHome(c.chainID); err != nil {
 			return nil, err
 		}
@@ -242,72 +263,121 @@ func (c *Client) openSession(ctx context.Context) (*lightSession, error) {
 		return nil, fmt.Errorf("open light store in %s: %w", home, err)
 	}
 	rec, err := c.loadTrustRecord(home)
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	s, err := c.newSession(ctx, db, rec != nil)
-	if err != nil {
-		_ = db.Close()
-		return nil, err
-	}
-	if rec == nil {
-		if err := c.saveTrustRecord(home, s); err != nil {
-			_ = db.Close()
-			return nil, err
+	if errors.Is(err, errOtherRoot) {
+		// a root of another network is the news, not the light home
+		if rerr := s.checkRoot(ctx, c); rerr != nil {
+			err = rerr
 		}
+	}
+	if err == nil {
+		err = s.start(ctx, c, db, rec != nil)
+	}
+	if err == nil && rec == nil {
+		err = c.saveTrustRecord(home, s)
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	return s, nil
 }
 
-// newSession starts a light client on db: from the trusted store if warm,
-// otherwise from the trust root.
-func (c *Client) newSession(ctx context.Context, db dbm.DB, warm bool) (*lightSession, error) {
-	rec := newRecorder()
-	primary, err := rec.watch("primary", c.primary.url, c.chainID)
+// newSession checks which witnesses answer and prepares providers that
+// report to a new recorder. The light client is not started yet (see
+// start).
+func (c *Client) newSession(ctx context.Context) (*lightSession, error) {
+	witnesses, err := c.liveWitnesses(ctx)
 	if err != nil {
 		return nil, err
 	}
-	witnesses := make([]provider.Provider, len(c.witnesses))
-	for i, w := range c.witnesses {
-		if witnesses[i], err = rec.watch("witness", w.url, c.chainID); err != nil {
+	rec := newRecorder(c.cfg.warnFn)
+	s := &lightSession{rec: rec, rootHeight: c.root.RootHeight()}
+	if s.primary, err = rec.watch("primary", c.primary.url, c.chainID); err != nil {
+		return nil, err
+	}
+	for _, w := range witnesses {
+		p, err := rec.watch("witness", w.url, c.chainID)
+		if err != nil {
 			return nil, err
 		}
+		s.witnesses = append(s.witnesses, p)
 	}
+	return s, nil
+}
+
+// checkRoot fetches the root block from the primary and checks it against
+// the trust root (once per session).
+func (s *lightSession) checkRoot(ctx context.Context, c *Client) error {
+	if s.root != nil {
+		return nil
+	}
+	lb, err := s.primary.LightBlock(ctx, s.rootHeight)
+	if err != nil {
+		return fmt.Errorf("fetch root header %d from primary %s: %w", s.rootHeight, c.primary.url, err)
+	}
+	if err := c.root.Check(lb, c.chainID); err != nil {
+		what := "the trusted header"
+		if c.root.Genesis != nil {
+			what = "the genesis file"
+		}
+		return fmt.Errorf("%s does not match chain %q served by %s (is it this network's?): %w", what, c.chainID, c.primary.url, err)
+	}
+	s.root = lb
+	return nil
+}
+
+// liveWitnesses returns the witnesses that answer and are on the client's
+// chain, warning about each one that is not; it fails if none is left.
+func (c *Client) liveWitnesses(ctx context.Context) ([]*rpcNode, error) {
+	var live []*rpcNode
+	var dead []string
+	for _, w := range c.witnesses {
+		wctx, cancel := context.WithTimeout(ctx, witnessProbeTimeout)
+		chainID, _, err := w.status(wctx)
+		cancel()
+		if err == nil && chainID != c.chainID {
+			err = fmt.Errorf("it is on chain %q, not %q", chainID, c.chainID)
+		}
+		if err != nil {
+			msg := fmt.Sprintf("witness %s does not answer: %s", w.url, err)
+			dead = append(dead, msg)
+			c.cfg.warnFn(msg + "; continuing without it")
+			continue
+		}
+		live = append(live, w)
+	}
+	if len(live) == 0 {
+		return nil, fmt.Errorf("%w: none of the %d witness(es) answered (%s): check that they are running and on chain %q, or pass other --witness nodes",
+			ErrNoWitness, len(c.witnesses), strings.Join(dead, "; "), c.chainID)
+	}
+	return live, nil
+}
+
+// start starts the light client on db: from the trusted store if warm,
+// otherwise from the root block (already checked against the trust root).
+func (s *lightSession) start(ctx context.Context, c *Client, db dbm.DB, warm bool) error {
+	s.db = db
 	store := lightdb.New(db, "credledger")
-	s := &lightSession{primary: primary, rec: rec, db: db, rootHeight: c.root.RootHeight()}
 	lopts := []cmtlight.Option{
 		cmtlight.SkippingVerification(cmtlight.DefaultTrustLevel), cmtlight.MaxClockDrift(c.cfg.maxClockDrift),
 		cmtlight.PruningSize(0),
 	}
-	if last, err := store.LastLightBlockHeight(); err == nil && last > 0 && warm {
-		s.lc, err = cmtlight.NewClientFromTrustedStore(c.chainID, c.cfg.trustingPeriod, primary, witnesses, store, lopts...)
-		if err != nil {
-			return nil, fmt.Errorf("restore light client: %w", err)
+	var err error
+	if last, lerr := store.LastLightBlockHeight(); lerr == nil && last > 0 && warm {
+		if s.lc, err = cmtlight.NewClientFromTrustedStore(c.chainID, c.cfg.trustingPeriod, s.primary, s.witnesses, store, lopts...); err != nil {
+			return fmt.Errorf("restore light client: %w", err)
 		}
-		return s, nil
+		return nil
 	}
-	opts, err := c.trustOptions(ctx, primary)
-	if err == nil {
-		s.lc, err = cmtlight.NewClient(ctx, c.chainID, opts, primary, witnesses, store, lopts...)
+	if err := s.checkRoot(ctx, c); err != nil {
+		return err
 	}
-	if err := s.check(err, c.root.RootHeight()); err != nil {
-		return nil, fmt.Errorf("start light client from %s: %w", c.root, err)
+	opts := cmtlight.TrustOptions{Period: c.cfg.trustingPeriod, Height: s.root.Height, Hash: s.root.Hash()}
+	s.lc, err = cmtlight.NewClient(ctx, c.chainID, opts, s.primary, s.witnesses, store, lopts...)
+	if err := s.check(err, s.rootHeight); err != nil {
+		return fmt.Errorf("start light client from %s: %w", c.root, err)
 	}
-	return s, nil
-}
-
-// trustOptions turns the root into CometBFT trust options: it fetches the
-// root block from the primary and checks it with TrustRoot.Check.
-func (c *Client) trustOptions(ctx context.Context, primary provider.Provider) (cmtlight.TrustOptions, error) {
-	lb, err := primary.LightBlock(ctx, c.root.RootHeight())
-	if err != nil {
-		return cmtlight.TrustOptions{}, fmt.Errorf("fetch root header %d: %w", c.root.RootHeight(), err)
-	}
-	if err := c.root.Check(lb, c.chainID); err != nil {
-		return cmtlight.TrustOptions{}, err
-	}
-	return cmtlight.TrustOptions{Period: c.cfg.trustingPeriod, Height: lb.Height, Hash: lb.Hash()}, nil
+	return nil
 }
 
 // verifyHeader light-verifies header h and returns it.

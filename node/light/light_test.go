@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/stretchr/testify/require"
 
+	"github.com/credledger/credledger/node"
 	"github.com/credledger/credledger/node/bundle"
 	"github.com/credledger/credledger/types"
 	"github.com/credledger/credledger/types/query"
@@ -457,4 +459,71 @@ func TestLightRejectsBadInput(t *testing.T) {
 			require.False(t, strings.Contains(err.Error(), "not_anchored"))
 		})
 	}
+}
+
+// deadURL returns the address of a 127.0.0.1 port nothing listens on.
+func deadURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return "http://" + addr
+}
+
+// Every witness that does not answer gets a warning naming it, cold and
+// warm, even when another witness answers; with none answering, the error
+// names them and says what to do.
+func TestLightWitnessWarnings(t *testing.T) {
+	ln := sharedLightNet(t)
+	dead := deadURL(t)
+	home := t.TempDir()
+	for _, run := range []string{"cold", "warm"} {
+		t.Run(run, func(t *testing.T) {
+			var warnings []string
+			lc := newLight(t, ln.urls[0], []string{dead, ln.urls[1]}, genesisRoot(t, ln), WithHome(home),
+				WithWarnFn(func(msg string) { warnings = append(warnings, msg) }))
+			rep, err := lc.Verify(t.Context(), ln.valid, 0)
+			require.NoError(t, err)
+			require.Equal(t, types.VerdictValid, rep.Verdict)
+			require.Len(t, warnings, 1, "%q", warnings)
+			require.Contains(t, warnings[0], "witness "+dead+" does not answer")
+		})
+	}
+	t.Run("none answers", func(t *testing.T) {
+		other := deadURL(t)
+		var warnings []string
+		lc := newLight(t, ln.urls[0], []string{dead, other}, genesisRoot(t, ln), WithInMemoryStore(),
+			WithWarnFn(func(msg string) { warnings = append(warnings, msg) }))
+		_, err := lc.Verify(t.Context(), ln.valid, 0)
+		require.ErrorIs(t, err, ErrNoWitness)
+		require.ErrorContains(t, err, dead)
+		require.ErrorContains(t, err, other)
+		require.ErrorContains(t, err, "pass other --witness nodes")
+		require.NotContains(t, err.Error(), "reset")
+		require.Len(t, warnings, 2)
+	})
+}
+
+// A genesis of another network with the same chain id is reported as a
+// genesis that does not match the chain, before the light home (started
+// from the right genesis) is looked at.
+func TestLightWrongGenesisBeforeLightHome(t *testing.T) {
+	ln := sharedLightNet(t)
+	home := t.TempDir()
+	lc := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithHome(home))
+	_, err := lc.Verify(t.Context(), ln.valid, 0)
+	require.NoError(t, err)
+	require.NoError(t, lc.Close())
+
+	other := t.TempDir()
+	_, err = node.InitHome(node.InitOptions{Home: other, ChainID: ln.chainID, IssuerID: "stranger", BasePort: 1})
+	require.NoError(t, err)
+	root, err := bundle.LoadGenesisTrustRoot(filepath.Join(other, "config", "genesis.json"))
+	require.NoError(t, err)
+	lc2 := newLight(t, ln.urls[0], []string{ln.urls[1]}, root, WithHome(home))
+	_, err = lc2.Verify(t.Context(), ln.valid, 0)
+	require.ErrorIs(t, err, bundle.ErrTrustRoot)
+	require.ErrorContains(t, err, "the genesis file does not match chain")
+	require.NotContains(t, err.Error(), "light home")
 }

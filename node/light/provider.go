@@ -62,6 +62,8 @@ func (e *DivergenceError) Unwrap() error { return ErrDivergence }
 // notes when two providers serve different headers for a height, and notes
 // faults the light client would otherwise silently work around.
 type recorder struct {
+	warnFn func(msg string)
+	warned map[string]bool // witnesses already warned about
 	mu     sync.Mutex
 	blocks map[int64]*cmttypes.LightBlock
 	source map[int64]string
@@ -69,8 +71,8 @@ type recorder struct {
 	faults []error
 }
 
-func newRecorder() *recorder {
-	return &recorder{blocks: map[int64]*cmttypes.LightBlock{}, source: map[int64]string{}, urls: map[provider.Provider]string{}}
+func newRecorder(warnFn func(msg string)) *recorder {
+	return &recorder{warnFn: warnFn, warned: map[string]bool{}, blocks: map[int64]*cmttypes.LightBlock{}, source: map[int64]string{}, urls: map[provider.Provider]string{}}
 }
 
 // watch returns an HTTP provider for url that reports to r.
@@ -99,8 +101,14 @@ func (r *recorder) observe(w *watchedProvider, height int64, lb *cmttypes.LightB
 		var bad provider.ErrBadLightBlock
 		benign := errors.Is(err, provider.ErrLightBlockNotFound) || errors.Is(err, provider.ErrHeightTooHigh) ||
 			errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-		if errors.As(err, &bad) || (w.role == "primary" && !benign) {
+		switch {
+		case errors.As(err, &bad) || (w.role == "primary" && !benign):
 			r.faults = append(r.faults, &ProviderFaultError{Role: w.role, URL: w.url, Height: height, Err: err})
+		case w.role == "witness" && !benign && !r.warned[w.url]:
+			// the light client drops a witness that stops answering;
+			// say so once
+			r.warned[w.url] = true
+			r.warnFn(fmt.Sprintf("witness %s stopped answering at header %d (%s); the light client continues without it", w.url, height, err))
 		}
 		return
 	}

@@ -12,6 +12,10 @@ import (
 	"github.com/credledger/credledger/types"
 )
 
+// errOtherRoot means a light home was started from another trust root. It
+// wraps bundle.ErrTrustRoot.
+var errOtherRoot = fmt.Errorf("%w (light home)", bundle.ErrTrustRoot)
+
 // trustRecord is the light home's note of the trust root it started from.
 type trustRecord struct {
 	ChainID string         `json:"chain_id"`
@@ -48,7 +52,7 @@ func (c *Client) loadTrustRecord(home string) (*trustRecord, error) {
 	}
 	if !same {
 		return nil, fmt.Errorf("%w: light home %s was started from header %d (%X) of chain %q, not from %s; use another --light-home or remove it",
-			bundle.ErrTrustRoot, home, rec.Height, []byte(rec.Hash), rec.ChainID, c.root)
+			errOtherRoot, home, rec.Height, []byte(rec.Hash), rec.ChainID, c.root)
 	}
 	return &rec, nil
 }
