@@ -1,6 +1,9 @@
 package types
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Report is a credential verdict whose proofs were checked against the app
 // hash of one header. Whether that header deserves trust depends on who
@@ -19,6 +22,11 @@ type Report struct {
 	// HeaderHash is the hash of the header (set when it was verified).
 	HeaderHash []byte
 	AppHash    []byte
+	// AnchorTime and StatusTime are when the anchor record and the status
+	// entry were committed: the times of the headers CommitHeaders names
+	// (zero when there is no such record, or when SetCommitTimes was not
+	// called).
+	AnchorTime, StatusTime time.Time
 	// IssuerRecord is the record of the issuer the verdict names, proven
 	// against the same header; nil if it was not checked, if the verdict
 	// names no issuer, or if the proof shows there is no such issuer.
@@ -36,4 +44,59 @@ func (r *Report) IssuerStatus() (string, int64) {
 		return is.Status.StatusWord(), is.LeftHeight
 	}
 	return is.Status.StatusWord(), is.JoinedHeight
+}
+
+// CommitHeaders returns the heights of the headers that date the result's
+// records: a record written in block H was committed by the validators'
+// votes that header H+1 carries, so its time is header H+1's time (the
+// median of those validators' clocks), which never precedes the submission
+// of the tx. Block H's own time can: it is the median time of the votes for
+// block H-1, which on a chain that was idle or restarted is long before.
+// The heights are AnchorRecord.Height+1 and StatusEntry.Height+1, for the
+// records present, ascending, without duplicates.
+func (r *CredentialResult) CommitHeaders() []int64 {
+	var hs []int64
+	if r.Anchor != nil {
+		hs = append(hs, r.Anchor.Height+1)
+	}
+	if r.Status != nil && (len(hs) == 0 || hs[0] != r.Status.Height+1) {
+		hs = append(hs, r.Status.Height+1)
+	}
+	if len(hs) == 2 && hs[1] < hs[0] {
+		hs[0], hs[1] = hs[1], hs[0]
+	}
+	return hs
+}
+
+// SetCommitTimes sets AnchorTime and StatusTime from timeOf, which returns
+// the time of a header that CommitHeaders names (or an error). The proving
+// header's own time is used without asking timeOf. It fails if a record
+// would be dated by a header above the proving one (impossible for an
+// answer that verified).
+func (r *Report) SetCommitTimes(timeOf func(height int64) (time.Time, error)) error {
+	at := func(h int64) (time.Time, error) {
+		switch {
+		case h == r.HeaderHeight:
+			return r.HeaderTime, nil
+		case h > r.HeaderHeight:
+			return time.Time{}, fmt.Errorf("%w: a record of block %d cannot be in the state that header %d proves", ErrMalformedAnswer, h-1, r.HeaderHeight)
+		}
+		t, err := timeOf(h)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("time of header %d, which dates a record: %w", h, err)
+		}
+		return t, nil
+	}
+	var err error
+	if r.Anchor != nil {
+		if r.AnchorTime, err = at(r.Anchor.Height + 1); err != nil {
+			return err
+		}
+	}
+	if r.Status != nil {
+		if r.StatusTime, err = at(r.Status.Height + 1); err != nil {
+			return err
+		}
+	}
+	return nil
 }

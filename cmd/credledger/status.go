@@ -52,25 +52,30 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 
 // statusJSON is the JSON contract of status; verify adds to it (verifyJSON).
 type statusJSON struct {
-	Hash           string  `json:"hash"`
-	File           string  `json:"file,omitempty"`
-	Verdict        string  `json:"verdict"`
-	Issuer         string  `json:"issuer"`
-	Height         int64   `json:"height"`
-	AnchoredHeight int64   `json:"anchored_height"`
-	AnchoredTime   *string `json:"anchored_time"`
-	Reason         string  `json:"reason"`
-	StatusIssuer   string  `json:"status_issuer,omitempty"`
-	StatusHeight   int64   `json:"status_height,omitempty"`
-	StatusTime     *string `json:"status_time,omitempty"`
-	ChainID        string  `json:"chain_id"`
-	HeaderHeight   int64   `json:"header_height"`
-	HeaderTime     string  `json:"header_time"`
-	AppHash        string  `json:"app_hash"`
+	Hash           string `json:"hash"`
+	File           string `json:"file,omitempty"`
+	Verdict        string `json:"verdict"`
+	Issuer         string `json:"issuer"`
+	Height         int64  `json:"height"`
+	AnchoredHeight int64  `json:"anchored_height"`
+	// AnchoredTime is when the anchor was committed: the time of header
+	// anchored_height+1 (types.CredentialResult.CommitHeaders).
+	AnchoredTime *string `json:"anchored_time"`
+	Reason       string  `json:"reason"`
+	StatusIssuer string  `json:"status_issuer,omitempty"`
+	StatusHeight int64   `json:"status_height,omitempty"`
+	// StatusTime is when the status change was committed: the time of
+	// header status_height+1.
+	StatusTime   *string `json:"status_time,omitempty"`
+	ChainID      string  `json:"chain_id"`
+	HeaderHeight int64   `json:"header_height"`
+	HeaderTime   string  `json:"header_time"`
+	AppHash      string  `json:"app_hash"`
 }
 
-func timeString(nanos int64) *string {
-	s := time.Unix(0, nanos).UTC().Format(time.RFC3339Nano)
+// timeString formats t for the JSON output (RFC 3339, UTC).
+func timeString(t time.Time) *string {
+	s := t.UTC().Format(time.RFC3339Nano)
 	return &s
 }
 
@@ -81,10 +86,10 @@ func newStatusJSON(rep *types.Report, file string) statusJSON {
 		HeaderTime: rep.HeaderTime.UTC().Format(time.RFC3339Nano), AppHash: hex.EncodeToString(rep.AppHash),
 	}
 	if a := rep.Anchor; a != nil {
-		j.AnchoredHeight, j.AnchoredTime = a.Height, timeString(a.TimeUnixNano)
+		j.AnchoredHeight, j.AnchoredTime = a.Height, timeString(rep.AnchorTime)
 	}
 	if s := rep.Status; s != nil {
-		j.Reason, j.StatusIssuer, j.StatusHeight, j.StatusTime = s.Reason, s.IssuerId, s.Height, timeString(s.TimeUnixNano)
+		j.Reason, j.StatusIssuer, j.StatusHeight, j.StatusTime = s.Reason, s.IssuerId, s.Height, timeString(rep.StatusTime)
 	}
 	return j
 }

@@ -13,11 +13,16 @@ import (
 )
 
 // Format is the format string of a proof bundle this code writes and reads.
-const Format = "credledger-proof-bundle/2"
+// Since /3 the chain of light blocks passes through the headers that date
+// the answer's records (types.CredentialResult.CommitHeaders).
+const Format = "credledger-proof-bundle/3"
 
-// formatV1 is the format before light blocks were protobuf-encoded;
-// it is no longer read.
-const formatV1 = "credledger-proof-bundle/1"
+// Older formats, no longer read: /1 had light blocks in RPC JSON, /2 lacks
+// the headers that date the records.
+const (
+	formatV1 = "credledger-proof-bundle/1"
+	formatV2 = "credledger-proof-bundle/2"
+)
 
 // ErrMalformed means a bundle is malformed: undecodable or inconsistent
 // before any signature or proof is checked.
@@ -44,7 +49,8 @@ type Bundle struct {
 	// Issuer is the record of the issuer the verdict names (nil if none).
 	Issuer *Issuer
 	// LightBlocks go from the trust root (first) to the proving header
-	// (last), each verifiable from the one before with light.Verify.
+	// (last), each verifiable from the one before with VerifyStep, through
+	// the headers that date the records (types.CredentialResult.CommitHeaders).
 	LightBlocks []*cmttypes.LightBlock
 }
 
@@ -189,8 +195,8 @@ func checkFormat(format string) error {
 	switch format {
 	case Format:
 		return nil
-	case formatV1:
-		return fmt.Errorf("%w: format %q is no longer supported (its light blocks are RPC JSON); make the bundle again with credledger prove to get %q",
+	case formatV1, formatV2:
+		return fmt.Errorf("%w: format %q is no longer supported; make the bundle again with credledger prove to get %q",
 			ErrMalformed, format, Format)
 	default:
 		return fmt.Errorf("%w: format %q, want %q", ErrMalformed, format, Format)

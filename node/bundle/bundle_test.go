@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,7 +62,7 @@ func ExampleVerify() {
 		panic(err)
 	}
 	fmt.Printf("%s by %s, as of state %d (header %d, %d light blocks)\n", rep.Verdict, rep.Issuer(), rep.Height, rep.HeaderHeight, len(b.LightBlocks))
-	// Output: revoked by issuer0, as of state 11 (header 12, 3 light blocks)
+	// Output: revoked by issuer0, as of state 11 (header 12, 5 light blocks)
 }
 
 func TestVerifyBundleGolden(t *testing.T) {
@@ -77,6 +78,15 @@ func TestVerifyBundleGolden(t *testing.T) {
 	require.Equal(t, b.HeaderHeight(), rep.HeaderHeight)
 	require.Equal(t, b.Height, rep.Height)
 	require.Equal(t, b.LightBlocks[len(b.LightBlocks)-1].Time, rep.HeaderTime)
+	// the records are dated by the headers that committed them, which are
+	// in the bundle, and never before their own block's time
+	require.Equal(t, []int64{rep.Anchor.Height + 1, rep.Status.Height + 1}, rep.CommitHeaders())
+	require.Equal(t, b.LightBlocks[1].Height, rep.Anchor.Height+1)
+	require.Equal(t, b.LightBlocks[1].Time, rep.AnchorTime)
+	require.Equal(t, b.LightBlocks[2].Height, rep.Status.Height+1)
+	require.Equal(t, b.LightBlocks[2].Time, rep.StatusTime)
+	require.True(t, rep.AnchorTime.After(time.Unix(0, rep.Anchor.TimeUnixNano)))
+	require.True(t, rep.StatusTime.After(time.Unix(0, rep.Status.TimeUnixNano)))
 	require.GreaterOrEqual(t, len(b.LightBlocks), 3, "the golden bundle crosses a validator set change")
 
 	// a header root naming the bundle's first header works as well
@@ -144,8 +154,15 @@ func TestVerifyBundleTampered(t *testing.T) {
 		{"signature of the proving header", func(b *Bundle) { flip(last(b).Commit.Signatures[0].Signature, 63) }, ErrHeaderNotVerified},
 		{"validator power", func(b *Bundle) { b.LightBlocks[1].ValidatorSet.Validators[0].VotingPower++ }, ErrMalformed},
 		{"intermediate header left out", func(b *Bundle) {
-			b.LightBlocks = append(b.LightBlocks[:1], b.LightBlocks[2:]...)
+			i := slices.IndexFunc(b.LightBlocks, func(lb *cmttypes.LightBlock) bool { return lb.ValidatorSet.Size() == 2 })
+			b.LightBlocks = slices.Delete(b.LightBlocks, i, i+1)
 		}, ErrHeaderNotVerified},
+		{"header dating the anchor left out", func(b *Bundle) {
+			b.LightBlocks = slices.Delete(b.LightBlocks, 1, 2) // header 4 commits the anchor of block 3
+		}, ErrMalformed},
+		{"header dating the revocation left out", func(b *Bundle) {
+			b.LightBlocks = slices.Delete(b.LightBlocks, 2, 3) // header 6 commits the revocation of block 5
+		}, ErrMalformed},
 		{"headers out of order", func(b *Bundle) {
 			b.LightBlocks[0], b.LightBlocks[1] = b.LightBlocks[1], b.LightBlocks[0]
 		}, ErrMalformed},
@@ -236,6 +253,20 @@ func TestDecodeBundleFormat1(t *testing.T) {
 	_, err = Decode(bz)
 	require.ErrorIs(t, err, ErrMalformed)
 	require.ErrorContains(t, err, `format "credledger-proof-bundle/1" is no longer supported`)
+}
+
+// A /2 bundle (no headers dating the records) is refused by name.
+func TestDecodeBundleFormat2(t *testing.T) {
+	raw, err := os.ReadFile(goldenBundle)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m))
+	m["format"] = "credledger-proof-bundle/2"
+	bz, err := json.Marshal(m)
+	require.NoError(t, err)
+	_, err = Decode(bz)
+	require.ErrorIs(t, err, ErrMalformed)
+	require.ErrorContains(t, err, `format "credledger-proof-bundle/2" is no longer supported; make the bundle again with credledger prove`)
 }
 
 // editLightBlock decodes light block i (from the end if negative) of the
@@ -406,8 +437,9 @@ func FuzzDecodeBundle(f *testing.F) {
 	f.Add(golden)
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"format":"credledger-proof-bundle/1","chain_id":"x","hash":"00","light_blocks":[{}]}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/3","chain_id":"x","hash":"00","light_blocks":[""]}`))
 	f.Add([]byte(`{"format":"credledger-proof-bundle/2","chain_id":"x","hash":"00","light_blocks":[""]}`))
-	f.Add([]byte(`{"format":"credledger-proof-bundle/2","chain_id":"x","hash":"00","light_blocks":["CgA=","EgA=","CgIKAA=="]}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/3","chain_id":"x","hash":"00","light_blocks":["CgA=","EgA=","CgIKAA=="]}`))
 	f.Add([]byte(`{"light_blocks":[{"signed_header":{"header":{},"commit":{}},"validator_set":{"validators":[null]}}]}`))
 	f.Add([]byte(`{"light_blocks":[null]}`))
 	f.Add(golden[:len(golden)/2])

@@ -79,6 +79,17 @@ func checkAnswer(b *Bundle, target *cmttypes.LightBlock) (*types.Report, error) 
 		return nil, fmt.Errorf("bundle's credential proofs do not verify against header %d: %w", target.Height, err)
 	}
 	rep := NewReport(b.ChainID, res, target)
+	err = rep.SetCommitTimes(func(h int64) (time.Time, error) {
+		for _, lb := range b.LightBlocks {
+			if lb.Height == h {
+				return lb.Time, nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("%w: it has no light block %d, the header that dates a record (bundles before format %q lack it: make it again with credledger prove)", ErrMalformed, h, Format)
+	})
+	if err != nil {
+		return nil, err
+	}
 	id := res.Issuer()
 	switch {
 	case id == "" && b.Issuer == nil:

@@ -52,7 +52,18 @@ func (c *Client) tryCredentialStatus(ctx context.Context, hash []byte, chainID s
 		if err != nil {
 			return nil, fmt.Errorf("answer for state %d does not verify against header %d: %w", p.Height, h, err)
 		}
-		return &types.Report{CredentialResult: res, ChainID: chainID, Height: p.Height, HeaderHeight: h, HeaderTime: t, AppHash: appHash}, nil
+		rep := &types.Report{CredentialResult: res, ChainID: chainID, Height: p.Height, HeaderHeight: h, HeaderTime: t, AppHash: appHash}
+		err = rep.SetCommitTimes(func(h int64) (time.Time, error) {
+			_, t, ok, err := c.appHashAt(ctx, h, chainID)
+			if err == nil && !ok {
+				err = fmt.Errorf("node %s has no header %d", c.url, h)
+			}
+			return t, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return rep, nil
 	}
 	rep, err := check(p.Height + 1)
 	if rep != nil || err != nil {

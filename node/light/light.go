@@ -177,7 +177,7 @@ func (c *Client) Verify(ctx context.Context, hash []byte, atHeight int64) (*type
 		}
 		c.sess = s
 	}
-	v, err := c.verifyWith(ctx, c.sess, hash, atHeight)
+	v, err := c.verifyWith(ctx, c.sess, hash, atHeight, false)
 	if err != nil {
 		return nil, err
 	}
@@ -187,8 +187,10 @@ func (c *Client) Verify(ctx context.Context, hash []byte, atHeight int64) (*type
 // Prove verifies like Verify, but from the trust root with a fresh
 // in-memory store (it neither reads nor updates the light home), and
 // returns a bundle holding the answer, its proofs and the chain of light
-// blocks from the root to the proving header, already checked with
-// bundle.Verify. Requires the proving header to be at or above the root.
+// blocks from the root to the proving header, through the headers that
+// date the records, already checked with bundle.Verify. Requires the
+// proving header, and the headers that date the records, to be at or above
+// the root.
 func (c *Client) Prove(ctx context.Context, hash []byte, atHeight int64) (*bundle.Bundle, *types.Report, error) {
 	s, err := c.newSession(ctx)
 	if err != nil {
@@ -198,12 +200,13 @@ func (c *Client) Prove(ctx context.Context, hash []byte, atHeight int64) (*bundl
 		return nil, nil, err
 	}
 	defer s.db.Close() //nolint:errcheck // memdb
-	v, err := c.verifyWith(ctx, s, hash, atHeight)
+	v, err := c.verifyWith(ctx, s, hash, atHeight, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	now := time.Now()
-	path, err := buildPath(s.rec.candidates(), s.rootHeight, v.target.Height, func(trusted, untrusted *cmttypes.LightBlock) error {
+	stops := append(v.report.CommitHeaders(), v.target.Height)
+	path, err := buildPath(s.rec.candidates(), s.rootHeight, stops, func(trusted, untrusted *cmttypes.LightBlock) error {
 		return bundle.VerifyStep(trusted, untrusted, c.cfg.trustingPeriod, now)
 	})
 	if err != nil {
@@ -443,8 +446,11 @@ type verification struct {
 // verifyWith runs the verify flow on session s. With atHeight 0 it takes the
 // latest state H; if header H+1 is not out, it tries header H (which proves
 // state H-1, the same state when block H changed none) and otherwise waits
-// for header H+1, like Client.VerifiedStatus.
-func (c *Client) verifyWith(ctx context.Context, s *lightSession, hash []byte, atHeight int64) (*verification, error) {
+// for header H+1, like client.Client.CredentialStatus. With inOrder, the
+// headers that date the answer's records are verified before the proving
+// header, in ascending order, so that the light client reaches each from
+// the one before (Prove builds its path through them).
+func (c *Client) verifyWith(ctx context.Context, s *lightSession, hash []byte, atHeight int64, inOrder bool) (*verification, error) {
 	if len(hash) != types.HashSize {
 		return nil, fmt.Errorf("%w: hash is %d bytes", types.ErrBadHash, len(hash))
 	}
@@ -457,6 +463,15 @@ func (c *Client) verifyWith(ctx context.Context, s *lightSession, hash []byte, a
 	}
 	if atHeight != 0 && p.Height != atHeight {
 		return nil, fmt.Errorf("%w: primary answered for height %d, not %d", types.ErrMalformedAnswer, p.Height, atHeight)
+	}
+	if inOrder {
+		for _, h := range claimedCommitHeaders(p) {
+			if h > s.rootHeight {
+				if _, err := s.verifyHeader(ctx, h); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	if atHeight == 0 {
 		_, latest, err := c.primary.status(ctx)
@@ -497,6 +512,16 @@ func (c *Client) checkAt(ctx context.Context, s *lightSession, hash []byte, p *q
 		return nil, fmt.Errorf("credential answer of primary %s for state %d does not verify against verified header %d: %w", c.primary.url, p.Height, h, err)
 	}
 	v := &verification{proof: p, target: lb, report: bundle.NewReport(c.chainID, res, lb)}
+	err = v.report.SetCommitTimes(func(h int64) (time.Time, error) {
+		dating, err := s.verifyHeader(ctx, h)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return dating.Time, nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	if id := res.Issuer(); id != "" {
 		ip, err := c.primary.issuer(ctx, id, p.Height)
 		if err != nil {
@@ -508,6 +533,32 @@ func (c *Client) checkAt(ctx context.Context, s *lightSession, hash []byte, p *q
 		v.issuer = ip
 	}
 	return v, nil
+}
+
+// claimedCommitHeaders returns the headers that would date the records of
+// the unverified answer p, below its state height: only a hint of which
+// headers to verify first; nothing is trusted from it.
+func claimedCommitHeaders(p *query.CredentialProof) []int64 {
+	var claimed types.CredentialResult
+	if len(p.Answer.Anchor) > 0 {
+		claimed.Anchor = new(types.AnchorRecord)
+		if claimed.Anchor.Unmarshal(p.Answer.Anchor) != nil {
+			claimed.Anchor = nil
+		}
+	}
+	if len(p.Answer.Status) > 0 {
+		claimed.Status = new(types.StatusEntry)
+		if claimed.Status.Unmarshal(p.Answer.Status) != nil {
+			claimed.Status = nil
+		}
+	}
+	var out []int64
+	for _, h := range claimed.CommitHeaders() {
+		if h <= p.Height {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // waitForHeader waits (up to the header wait) until the primary has block

@@ -8,11 +8,41 @@ import (
 	"github.com/credledger/credledger/node/bundle"
 )
 
-// buildPath returns light blocks from the one at rootHeight to the one at
-// targetHeight, each verifying from the one before with step, chosen among
-// cands (sorted by height): the blocks the light client fetched while it
-// verified the target. It prefers long jumps and backtracks on dead ends.
-func buildPath(cands []*cmttypes.LightBlock, rootHeight, targetHeight int64, step func(trusted, untrusted *cmttypes.LightBlock) error) ([]*cmttypes.LightBlock, error) {
+// buildPath returns light blocks from the one at rootHeight through each of
+// stops (ascending; duplicates and the root itself are skipped) to the last
+// stop, each verifying from the one before with step, chosen among cands
+// (sorted by height): the blocks the light client fetched while it verified
+// the stops.
+func buildPath(cands []*cmttypes.LightBlock, rootHeight int64, stops []int64, step func(trusted, untrusted *cmttypes.LightBlock) error) ([]*cmttypes.LightBlock, error) {
+	if len(stops) == 0 {
+		return nil, fmt.Errorf("no header to build a path to")
+	}
+	from := rootHeight
+	var path []*cmttypes.LightBlock
+	for i, stop := range stops {
+		if i > 0 && stop < stops[i-1] {
+			return nil, fmt.Errorf("headers %d and %d are out of order", stops[i-1], stop)
+		}
+		if stop == from && path != nil {
+			continue
+		}
+		seg, err := buildSegment(cands, from, stop, step)
+		if err != nil {
+			return nil, err
+		}
+		if path != nil {
+			seg = seg[1:]
+		}
+		path = append(path, seg...)
+		from = stop
+	}
+	return path, nil
+}
+
+// buildSegment returns light blocks from the one at rootHeight to the one
+// at targetHeight, each verifying from the one before with step, chosen
+// among cands. It prefers long jumps and backtracks on dead ends.
+func buildSegment(cands []*cmttypes.LightBlock, rootHeight, targetHeight int64, step func(trusted, untrusted *cmttypes.LightBlock) error) ([]*cmttypes.LightBlock, error) {
 	var root, target *cmttypes.LightBlock
 	for _, lb := range cands {
 		switch lb.Height {

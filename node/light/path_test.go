@@ -21,17 +21,24 @@ func TestBuildPath(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		cands   []*cmttypes.LightBlock
-		target  int64
+		stops   []int64
 		wantLen int // 0: error
 	}{
-		{"the bundle's own blocks", b.LightBlocks, targetH, len(b.LightBlocks)},
-		{"root only", b.LightBlocks[:1], rootH, 1},
-		{"no intermediate set", []*cmttypes.LightBlock{b.LightBlocks[0], b.LightBlocks[len(b.LightBlocks)-1]}, targetH, 0},
-		{"target below the root", b.LightBlocks, rootH - 1, 0},
-		{"no root", b.LightBlocks[1:], targetH, 0},
+		// root, the header of the intermediate set, target: the headers
+		// that date the records are skipped unless they are stops
+		{"to the target", b.LightBlocks, []int64{targetH}, 3},
+		{"root only", b.LightBlocks[:1], []int64{rootH}, 1},
+		{"no intermediate set", []*cmttypes.LightBlock{b.LightBlocks[0], b.LightBlocks[len(b.LightBlocks)-1]}, []int64{targetH}, 0},
+		{"target below the root", b.LightBlocks, []int64{rootH - 1}, 0},
+		{"no root", b.LightBlocks[1:], []int64{targetH}, 0},
+		{"through every block", b.LightBlocks, heights(b.LightBlocks), len(b.LightBlocks)},
+		{"through the root and a repeated stop", b.LightBlocks, []int64{rootH, targetH, targetH}, 3},
+		{"a stop that was not fetched", b.LightBlocks, []int64{targetH - 1, targetH}, 0},
+		{"stops out of order", b.LightBlocks, []int64{targetH, b.LightBlocks[1].Height}, 0},
+		{"no stops", b.LightBlocks, nil, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			path, err := buildPath(tc.cands, rootH, tc.target, step)
+			path, err := buildPath(tc.cands, rootH, tc.stops, step)
 			if tc.wantLen == 0 {
 				require.Error(t, err)
 				return
@@ -40,4 +47,12 @@ func TestBuildPath(t *testing.T) {
 			require.Len(t, path, tc.wantLen)
 		})
 	}
+}
+
+func heights(lbs []*cmttypes.LightBlock) []int64 {
+	out := make([]int64, len(lbs))
+	for i, lb := range lbs {
+		out[i] = lb.Height
+	}
+	return out
 }
