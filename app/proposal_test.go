@@ -279,10 +279,10 @@ func TestProcessProposal(t *testing.T) {
 			a, b := c.issuers[0], c.issuers[1]
 			valid := [][]byte{c.tx(a, anchorMsg(ppH1)), c.tx(b, anchorMsg(ppH2)), c.tx(a, suspendMsg("audit", ppH1))}
 			txs := tc.malleate(c, valid)
-			before, working := c.app.Store().Hash(), c.app.Store().WorkingHash()
+			before, working := c.app.Store().Hash(), c.app.Store().workingHash()
 			require.Equal(t, tc.want, c.process(txs...))
 			require.Equal(t, before, c.app.Store().Hash(), "ProcessProposal wrote to the state")
-			require.Equal(t, working, c.app.Store().WorkingHash(), "ProcessProposal wrote to the state")
+			require.Equal(t, working, c.app.Store().workingHash(), "ProcessProposal wrote to the state")
 			if tc.want == abci.ResponseProcessProposal_ACCEPT {
 				res, _ := c.finalize(txs...)
 				for i, r := range res {

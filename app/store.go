@@ -167,8 +167,9 @@ func (s *Store) Apply(kvs []KV) ([]byte, error) {
 	return s.tree.WorkingHash(), nil
 }
 
-// WorkingHash returns the root hash of the working tree.
-func (s *Store) WorkingHash() []byte { return s.tree.WorkingHash() }
+// workingHash returns the root hash of the working tree (uncommitted
+// writes included).
+func (s *Store) workingHash() []byte { return s.tree.WorkingHash() }
 
 // Commit saves the working tree as a new version.
 func (s *Store) Commit() ([]byte, int64, error) {

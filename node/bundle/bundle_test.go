@@ -458,3 +458,22 @@ func FuzzDecodeBundle(f *testing.F) {
 		_, _ = Verify(b, root, now, DefaultTrustingPeriod)
 	})
 }
+
+// A genesis given as bytes (the browser has no files) is the same root as
+// the file.
+func TestNewGenesisTrustRoot(t *testing.T) {
+	b, fromFile := loadGolden(t)
+	bz, err := os.ReadFile(goldenGenesis)
+	require.NoError(t, err)
+	fromBytes, err := NewGenesisTrustRoot(bz)
+	require.NoError(t, err)
+	want, err := Verify(b, fromFile, timeNow(), DefaultTrustingPeriod)
+	require.NoError(t, err)
+	got, err := Verify(b, fromBytes, timeNow(), DefaultTrustingPeriod)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	for _, bad := range [][]byte{nil, []byte("{}"), []byte(`{"chain_id":"x","validators":[]}`), bz[:len(bz)/2]} {
+		_, err := NewGenesisTrustRoot(bad)
+		require.Error(t, err, "%q", bad)
+	}
+}
