@@ -2,6 +2,8 @@
 GO      ?= go
 BIN     := build/credledger
 FUZZTIME ?= 10s
+# the version and commit credledger version prints (see cmd/credledger/version.go)
+LDFLAGS := -ldflags "-X main.version=$(shell git describe --tags --dirty 2>/dev/null) -X main.commit=$(shell git describe --always --dirty --abbrev=40 --exclude='*' 2>/dev/null)"
 
 .PHONY: all build run install test test-unit fuzz-smoke proto proto-check bench lint clean
 
@@ -9,7 +11,7 @@ all: build
 
 ## build: compile the credledger binary into build/
 build:
-	$(GO) build -o $(BIN) ./cmd/credledger
+	$(GO) build $(LDFLAGS) -o $(BIN) ./cmd/credledger
 
 ## run: run a single-validator dev node in ~/.credledger-dev (initialised on first run)
 run: build
@@ -17,7 +19,7 @@ run: build
 
 ## install: install credledger into $(go env GOPATH)/bin
 install:
-	$(GO) install ./cmd/credledger
+	$(GO) install $(LDFLAGS) ./cmd/credledger
 
 ## test: vet, all tests with the race detector, short fuzz runs, generated-code check
 test: test-unit fuzz-smoke proto-check

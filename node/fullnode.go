@@ -18,11 +18,19 @@ import (
 	"github.com/credledger/credledger/config"
 )
 
-// FullNode is a CometBFT node running the credledger app in-process.
+// AppProtocolVersion is the app's protocol version, which the app reports
+// in ABCI Info and CometBFT records in every block header.
+const AppProtocolVersion = app.AppVersion
+
+// FullNode is a CometBFT node running the credledger app in-process. While
+// it exists (from NewFullNode until Stop) it holds the lock on its home, so
+// no second node can run there.
 type FullNode struct {
 	Comet  *cmtnode.Node
 	App    *app.Application
 	Config *cmtcfg.Config
+
+	lock *homeLock
 }
 
 // LoadCometConfig reads HOME/config/config.toml.
@@ -47,8 +55,10 @@ func LoadCometConfig(home string) (*cmtcfg.Config, error) {
 	return cfg, nil
 }
 
-// NewFullNode builds (but does not start) the node in home: the app on its
-// IAVL store in HOME/data, then a local ABCI client, then CometBFT.
+// NewFullNode builds (but does not start) the node in home: it takes the
+// home's lock (HOME/data/credledger.lock; an error wrapping ErrHomeInUse if
+// another node holds it), opens the app on its IAVL store in HOME/data, then
+// a local ABCI client, then CometBFT. Call Stop to release everything.
 func NewFullNode(home string, logger log.Logger) (*FullNode, error) {
 	cfg, err := LoadCometConfig(home)
 	if err != nil {
@@ -58,15 +68,31 @@ func NewFullNode(home string, logger log.Logger) (*FullNode, error) {
 	if err != nil {
 		return nil, err
 	}
+	// before any database is opened: goleveldb's own LOCK would fail with
+	// "resource temporarily unavailable"
+	lock, err := lockHome(home, cfg.DBDir())
+	if err != nil {
+		return nil, err
+	}
+	n, application, err := newCometNode(cfg, ccfg, logger)
+	if err != nil {
+		_ = lock.release()
+		return nil, err
+	}
+	return &FullNode{Comet: n, App: application, Config: cfg, lock: lock}, nil
+}
+
+// newCometNode opens the app and builds the CometBFT node around it.
+func newCometNode(cfg *cmtcfg.Config, ccfg *config.Config, logger log.Logger) (*cmtnode.Node, *app.Application, error) {
 	application, err := app.NewPersistentApplication(cfg.DBDir(),
 		[]app.StoreOption{app.WithCacheSize(ccfg.State.CacheSize)}, app.WithLogger(logger.With("module", "credledger")))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	nodeKey, err := p2p.LoadNodeKey(cfg.NodeKeyFile())
 	if err != nil {
 		_ = application.Close()
-		return nil, fmt.Errorf("load node key: %w", err)
+		return nil, nil, fmt.Errorf("load node key: %w", err)
 	}
 	pv := privval.LoadFilePV(cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile())
 	n, err := cmtnode.NewNode(cfg, pv, nodeKey, proxy.NewLocalClientCreator(application),
@@ -74,9 +100,9 @@ func NewFullNode(home string, logger log.Logger) (*FullNode, error) {
 		cmtnode.DefaultMetricsProvider(cfg.Instrumentation), logger)
 	if err != nil {
 		_ = application.Close()
-		return nil, fmt.Errorf("create node: %w", err)
+		return nil, nil, fmt.Errorf("create node: %w", err)
 	}
-	return &FullNode{Comet: n, App: application, Config: cfg}, nil
+	return n, application, nil
 }
 
 // Start starts the node.
@@ -87,7 +113,8 @@ func (n *FullNode) Start() error {
 	return nil
 }
 
-// Stop stops CometBFT, waits for it, and closes the app's store.
+// Stop stops CometBFT, waits for it, closes the app's store and releases
+// the home's lock.
 func (n *FullNode) Stop() error {
 	var errs []error
 	if n.Comet.IsRunning() {
@@ -97,6 +124,9 @@ func (n *FullNode) Stop() error {
 		n.Comet.Wait()
 	}
 	if err := n.App.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := n.lock.release(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

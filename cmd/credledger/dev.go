@@ -41,7 +41,7 @@ func newDevCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "node home directory (default ~/.credledger-dev)")
-	cmd.Flags().StringVar(&logLevel, "log-level", "*:error,credledger:info", "log level")
+	cmd.Flags().StringVar(&logLevel, "log-level", defaultLogLevel, logLevelUsage)
 	return cmd
 }
 

@@ -1,6 +1,10 @@
-// Command credledger runs and uses a credledger node: init, start and dev
-// run the ledger; keys, hash, anchor, revoke, suspend, reinstate and status
-// are the issuer's and verifier's tools.
+// Command credledger runs and uses a credledger network. init, start, dev
+// and testnet make and run nodes; keys, hash, anchor, revoke, suspend,
+// reinstate, issuer and proposal are the issuers' and operators' tools;
+// status asks one node (and trusts it), verify and prove check answers
+// without trusting any node (light client, proof bundles); version says
+// what is running. The commands are thin: flags, output and exit codes;
+// the work is done in node/... and types/...
 package main
 
 import (
@@ -56,6 +60,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newInitCmd(), newStartCmd(), newDevCmd(), newKeysCmd(), newHashCmd(),
 		newTxCmd("anchor"), newTxCmd("revoke"), newTxCmd("suspend"), newTxCmd("reinstate"),
-		newStatusCmd(), newVerifyCmd(), newProveCmd(), newTestnetCmd(), newShowValidatorCmd(), newIssuerCmd(), newProposalCmd())
+		newStatusCmd(), newVerifyCmd(), newProveCmd(), newTestnetCmd(), newShowValidatorCmd(), newIssuerCmd(), newProposalCmd(),
+		newVersionCmd())
 	return root
 }

@@ -26,7 +26,7 @@ func newStartCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "node home directory")
-	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info or error (per module: \"consensus:info,*:error\")")
+	cmd.Flags().StringVar(&logLevel, "log-level", defaultLogLevel, logLevelUsage)
 	return cmd
 }
 
@@ -44,26 +44,41 @@ func newLogger(level string) (log.Logger, error) {
 	return filtered, nil
 }
 
-// startNode runs the node in home until a signal; onStarted runs once it is up.
+// startNode runs the node in home until SIGINT or SIGTERM, then stops it
+// and returns nil (or what went wrong while stopping); onStarted runs once
+// it is up. A second signal while it stops ends the process at once.
 func startNode(home, logLevel string, onStarted func(*node.FullNode)) error {
-	logger, err := newLogger(logLevel)
+	base, err := newLogger(logLevel)
 	if err != nil {
 		return err
 	}
+	logger := newStopLogger(base)
+	// from here on, a signal waits until the node has started and is then
+	// handled like one that comes later
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	n, err := node.NewFullNode(home, logger)
 	if err != nil {
 		return err
 	}
 	if err := n.Start(); err != nil {
+		logger.Stopping()
 		_ = n.Stop()
 		return err
 	}
+	clog := logger.With("module", "credledger")
+	clog.Info("node started", "home", home, "chain_id", n.Comet.GenesisDoc().ChainID, "rpc", n.RPCURL())
 	if onStarted != nil {
 		onStarted(n)
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	sig := <-sigs
-	logger.Info("stopping node", "signal", sig.String())
-	return n.Stop()
+	signal.Stop(sigs)
+	logger.Stopping()
+	clog.Info("stopping node", "signal", sig.String())
+	if err := n.Stop(); err != nil {
+		return err
+	}
+	clog.Info("node stopped")
+	return nil
 }
