@@ -30,8 +30,8 @@ import (
 // until the highest), warm verification of the latest state, offline
 // bundle verification, and the bundle's size. Run it with:
 //
-//	go test -run '^$' -bench BenchmarkLight -benchtime 20x ./node/
-//	CREDLEDGER_BENCH_HEIGHTS=100,10000 go test -run '^$' -bench BenchmarkLight -benchtime 20x -timeout 60m ./node/
+//	go test -run '^$' -bench BenchmarkLight -benchtime 20x ./node/light/
+//	CREDLEDGER_BENCH_HEIGHTS=100,10000 go test -run '^$' -bench BenchmarkLight -benchtime 20x -timeout 60m ./node/light/
 func BenchmarkLight(b *testing.B) {
 	vals := envInt(b, "CREDLEDGER_BENCH_VALIDATORS", 4)
 	var heights []int64
