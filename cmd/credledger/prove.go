@@ -32,7 +32,7 @@ Exits 0 once the bundle is written, whatever the verdict; 1 on error.`,
 			if out == "" {
 				return errors.New("-o BUNDLE.json is required")
 			}
-			hash, file, err := oneTarget(args, f.hashHex)
+			hash, file, err := oneTarget(args, f.hashHex, f.raw)
 			if err != nil {
 				return err
 			}

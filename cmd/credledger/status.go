@@ -14,6 +14,7 @@ import (
 func newStatusCmd() *cobra.Command {
 	var f nodeFlags
 	var hashHex string
+	var raw bool
 	var wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "status (FILE | --hash HEX) [--node URL | --home DIR]",
@@ -23,7 +24,7 @@ from the same node, check the proofs against its app hash and print the verdict.
 Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			hash, file, err := oneTarget(args, hashHex)
+			hash, file, err := oneTarget(args, hashHex, raw)
 			if err != nil {
 				return err
 			}
@@ -46,6 +47,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 	}
 	f.register(cmd, "use the node configured in this home", "")
 	cmd.Flags().StringVar(&hashHex, "hash", "", "credential hash as 64 hex digits")
+	cmd.Flags().BoolVar(&raw, "raw", false, rawUsage)
 	cmd.Flags().DurationVar(&wait, "wait", 10*time.Second, "how long to wait for the header that proves the latest state")
 	return cmd
 }

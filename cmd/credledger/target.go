@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -16,13 +17,31 @@ type target struct {
 	file string
 }
 
-// oneTarget returns the hash of the one FILE or --hash given.
-func oneTarget(args []string, hashHex string) ([]byte, string, error) {
+// rawUsage is the usage of --raw, on every command that hashes credential files.
+const rawUsage = "hash the files' bytes as they are, even if they look like JSON"
+
+// hashCredentialFile hashes one credential file (raw: its exact bytes),
+// adding to a JSON syntax or size error what the user can do about it.
+func hashCredentialFile(path string, raw bool) (credhash.FileHash, error) {
+	f, err := credhash.File(path, credhash.WithRaw(raw))
+	var se *credhash.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return f, fmt.Errorf("%w; fix it, or pass --raw to hash the file's bytes as they are", err)
+	case errors.Is(err, credhash.ErrTooLarge):
+		return f, fmt.Errorf("%w; pass --raw to hash the file's bytes as they are", err)
+	}
+	return f, err
+}
+
+// oneTarget returns the hash of the one FILE or --hash given; raw hashes
+// the file's exact bytes.
+func oneTarget(args []string, hashHex string, raw bool) ([]byte, string, error) {
 	switch {
 	case len(args) == 1 && hashHex != "":
 		return nil, "", fmt.Errorf("give either FILE or --hash, not both")
 	case len(args) == 1:
-		f, err := credhash.File(args[0])
+		f, err := hashCredentialFile(args[0], raw)
 		if err != nil {
 			return nil, "", err
 		}
@@ -37,12 +56,12 @@ func oneTarget(args []string, hashHex string) ([]byte, string, error) {
 	return nil, "", fmt.Errorf("give a credential FILE or --hash HEX")
 }
 
-// collectTargets hashes the files and parses the hex hashes, rejecting a
-// mix of none or a bad entry with a message naming it.
-func collectTargets(files, hexes []string, hashFile string) ([]target, error) {
+// collectTargets hashes the files (raw: their exact bytes) and parses the
+// hex hashes, rejecting a mix of none or a bad entry with a message naming it.
+func collectTargets(files, hexes []string, hashFile string, raw bool) ([]target, error) {
 	var out []target
 	for _, f := range files {
-		hf, err := credhash.File(f)
+		hf, err := hashCredentialFile(f, raw)
 		if err != nil {
 			return nil, err
 		}

@@ -29,6 +29,7 @@ type txFlags struct {
 	hashes           []string
 	batchSize        int
 	timeout          time.Duration
+	raw              bool
 }
 
 func newTxCmd(action string) *cobra.Command {
@@ -51,6 +52,7 @@ func newTxCmd(action string) *cobra.Command {
 	f := cmd.Flags()
 	f.StringSliceVar(&fl.hashes, "hash", nil, "credential hash as 64 hex digits (repeatable, or comma-separated)")
 	f.StringVar(&fl.hashFile, "hash-file", "", "file with one hex hash per line (\"-\" for stdin), for bulk work")
+	f.BoolVar(&fl.raw, "raw", false, rawUsage)
 	f.IntVar(&fl.batchSize, "batch-size", 0, "hashes per tx (default: the chain's max_batch_size)")
 	f.DurationVar(&fl.timeout, "timeout", 0, "how long to wait for each tx to be committed (default: the home's config, 60s)")
 	switch action {
@@ -70,7 +72,7 @@ func runTx(cmd *cobra.Command, action string, args []string, fl *txFlags) error 
 	if err != nil {
 		return err
 	}
-	targets, err := collectTargets(args, fl.hashes, fl.hashFile)
+	targets, err := collectTargets(args, fl.hashes, fl.hashFile, fl.raw)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,7 @@ type lightFlags struct {
 	wait      time.Duration
 	outputFlag
 	hashHex string
+	raw     bool
 }
 
 func (f *lightFlags) register(cmd *cobra.Command) {
@@ -69,6 +70,7 @@ func (f *lightFlags) register(cmd *cobra.Command) {
 	fs.Int64Var(&f.atHeight, "at-height", 0, "answer as of this state height (default: the latest whose header is out)")
 	fs.DurationVar(&f.wait, "wait", light.DefaultHeaderWait, "how long to wait for the header that proves the state")
 	fs.StringVar(&f.hashHex, "hash", "", "credential hash as 64 hex digits")
+	fs.BoolVar(&f.raw, "raw", false, rawUsage)
 }
 
 // client starts a light client on the flags.
@@ -159,7 +161,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 }
 
 func verifyOnline(cmd *cobra.Command, f *lightFlags, args []string, lightHome string) (*types.Report, string, error) {
-	hash, file, err := oneTarget(args, f.hashHex)
+	hash, file, err := oneTarget(args, f.hashHex, f.raw)
 	if err != nil {
 		return nil, "", err
 	}
@@ -193,7 +195,7 @@ func verifyBundleFile(cmd *cobra.Command, f *lightFlags, args []string, path str
 	var file string
 	if len(args) == 1 || f.hashHex != "" {
 		var want []byte
-		if want, file, err = oneTarget(args, f.hashHex); err != nil {
+		if want, file, err = oneTarget(args, f.hashHex, f.raw); err != nil {
 			return nil, "", err
 		}
 		if hex.EncodeToString(want) != hex.EncodeToString(b.Hash) {
