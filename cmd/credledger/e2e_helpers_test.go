@@ -244,19 +244,33 @@ func (n *testNode) start() error {
 	fmt.Fprintf(logf, "==== start %s\n", time.Now().Format(time.RFC3339Nano))
 	cmd := exec.Command(n.bin, "start", "--home", n.home, "--log-level", "*:error")
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := n.run(cmd, logf); err != nil {
+		return err
+	}
+	return n.waitReady(1, nodeStartTimeout)
+}
+
+// run starts cmd as the node's process, killed in t.Cleanup; files are
+// closed when it exits (or if it cannot start).
+func (n *testNode) run(cmd *exec.Cmd, files ...*os.File) error {
+	closeAll := func() {
+		for _, f := range files {
+			_ = f.Close()
+		}
+	}
 	if err := cmd.Start(); err != nil {
-		_ = logf.Close()
+		closeAll()
 		return fmt.Errorf("start process: %w", err)
 	}
 	done := make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
-		_ = logf.Close()
+		closeAll()
 		close(done)
 	}()
 	n.cmd, n.done = cmd, done
-	t.Cleanup(func() { n.kill() })
-	return n.waitReady(1, nodeStartTimeout)
+	n.t.Cleanup(func() { n.kill() })
+	return nil
 }
 
 // waitReady polls the node's status until its latest height is at least

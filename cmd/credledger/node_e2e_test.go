@@ -69,20 +69,9 @@ func (n *testNode) startCmd(cmdName string, args ...string) error {
 	}
 	cmd := exec.Command(n.bin, append([]string{cmdName, "--home", n.home}, args...)...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Start(); err != nil {
-		_ = stdout.Close()
-		_ = stderr.Close()
-		return fmt.Errorf("start process: %w", err)
+	if err := n.run(cmd, stdout, stderr); err != nil {
+		return err
 	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		_ = stdout.Close()
-		_ = stderr.Close()
-		close(done)
-	}()
-	n.cmd, n.done = cmd, done
-	t.Cleanup(func() { n.kill() })
 	return n.waitReady(1, nodeStartTimeout)
 }
 

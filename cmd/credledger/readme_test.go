@@ -167,20 +167,12 @@ func startWalkDevNode(t *testing.T, bin, home string, env []string) {
 	cmd := exec.Command(bin, "dev")
 	cmd.Env, cmd.Dir = env, home
 	cmd.Stdout, cmd.Stderr = logf, logf
-	require.NoError(t, cmd.Start(), "start credledger dev")
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		_ = logf.Close()
-		close(done)
-	}()
-	n.cmd, n.done = cmd, done
 	t.Cleanup(func() {
-		n.kill()
 		if t.Failed() {
 			n.printLog()
 		}
 	})
+	require.NoError(t, n.run(cmd, logf), "start credledger dev")
 	if err := n.waitReady(1, nodeStartTimeout); err != nil {
 		if n.logContains("address already in use") {
 			t.Fatalf("credledger dev could not listen on 127.0.0.1:%d/%d (taken meanwhile): %v", walkP2PPort, walkRPCPort, err)
