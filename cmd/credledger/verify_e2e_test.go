@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -44,6 +46,24 @@ func TestCLIVerifyAndBundle(t *testing.T) {
 		return out
 	}
 	online := []string{"--node", n.url, "--witness", n.url, "--genesis", genesis, "--light-home", lightHome}
+	t.Run("a witness that does not answer is named on stderr", func(t *testing.T) {
+		dead := fmt.Sprintf("http://127.0.0.1:%d", closedPort(t))
+		for _, home := range []string{lightHome + "-w", lightHome + "-w"} { // cold, then warm
+			res := runCLI(t, bin, "verify", "--hash", valid, "--node", n.url, "--witness", dead, "--witness", n.url,
+				"--genesis", genesis, "--light-home", home)
+			require.Equal(t, 0, res.code, "%s", res)
+			require.Len(t, res.stderrLines(), 1, "one warning line: %s", res)
+			require.True(t, strings.HasPrefix(res.stderr, "credledger: warning: witness "+dead+" does not answer: "), "%s", res)
+			require.Contains(t, res.stderr, "continuing without it")
+		}
+		res := runCLI(t, bin, "verify", "--hash", valid, "--node", n.url, "--witness", dead, "--genesis", genesis, "--light-home", lightHome+"-w")
+		require.Equal(t, 1, res.code, "%s", res)
+		last := res.stderrLines()[len(res.stderrLines())-1]
+		require.Contains(t, last, "none of the 1 witness(es) answered")
+		require.Contains(t, last, dead)
+		require.Contains(t, last, "pass other --witness nodes")
+		require.NotContains(t, res.stderr, "reset")
+	})
 	for _, tc := range []struct {
 		hash    string
 		code    int
