@@ -95,6 +95,11 @@ func (f *lightFlags) client(cmd *cobra.Command, extra ...light.Option) (*light.C
 	return light.New(cmd.Context(), f.nodeURL, witnesses, root, opts...)
 }
 
+// DefaultMaxAge is verify's default --max-age online: a live chain makes a
+// block at least every 30 s, so an older newest header means a stuck or
+// stale chain, not a fresh answer.
+const DefaultMaxAge = 2 * time.Minute
+
 func newVerifyCmd() *cobra.Command {
 	var f lightFlags
 	var lightHome, bundlePath string
@@ -114,8 +119,12 @@ proofs against that header's app hash. Trusted headers are kept in --light-home
 With --bundle, check a bundle written by "credledger prove" with no network
 access, against the trust root, at the current time.
 
-A primary that serves a bad proof or header, or a witness that disagrees with
-it, is an error (exit 1) naming what failed, never a verdict.
+The verdict is about the primary's newest state, which must not be more
+than 2 blocks behind the newest block any witness shows, and its header must
+be younger than --max-age (2m by default online); --at-height N asks about a
+past state. A primary that is behind, serves a bad proof or header, or a
+witness that disagrees with it, is an error (exit 1) naming what failed,
+never a verdict.
 Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -135,14 +144,17 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 			if err != nil {
 				return err
 			}
-			if maxAge > 0 {
-				if age := time.Since(rep.HeaderTime); age > maxAge {
-					return fmt.Errorf("the verdict is as of header %d at %s, %s ago: older than --max-age %s",
-						rep.HeaderHeight, rep.HeaderTime.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge)
-				}
+			if bundlePath != "" && !cmd.Flags().Changed("max-age") {
+				maxAge = 0 // a bundle is a snapshot: any age, unless asked
+			}
+			age := time.Since(rep.HeaderTime)
+			if maxAge > 0 && age > maxAge {
+				return fmt.Errorf("the verdict is as of header %d at %s, %s ago: older than --max-age %s (is the chain stuck, or the %s old? --max-age 0 accepts any age)",
+					rep.HeaderHeight, rep.HeaderTime.UTC().Format(time.RFC3339), age.Round(time.Second), maxAge, map[bool]string{true: "bundle", false: "node"}[bundlePath != ""])
 			}
 			j := newVerifyJSON(rep, file, source)
-			j.Bundle = bundlePath
+			j.Bundle, j.HashGiven = bundlePath, file != "" || f.hashHex != ""
+			j.AgeSeconds = int64(age / time.Second)
 			if err := printVerify(cmd, rep, j, f.output); err != nil {
 				return err
 			}
@@ -156,7 +168,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 	fs := cmd.Flags()
 	fs.StringVar(&lightHome, "light-home", "", "directory of the trusted header store (default ~/.credledger-light/CHAIN_ID)")
 	fs.StringVar(&bundlePath, "bundle", "", "verify this proof bundle offline instead of asking nodes")
-	fs.DurationVar(&maxAge, "max-age", 0, "fail if the verified header is older than this (0: no limit)")
+	fs.DurationVar(&maxAge, "max-age", DefaultMaxAge, "fail (exit 1) if the header the verdict is checked against is older than this; 0: no limit (with --bundle the default is no limit: a bundle is a snapshot)")
 	return cmd
 }
 
@@ -219,12 +231,17 @@ type verifyJSON struct {
 	IssuerStatusHeight int64  `json:"issuer_status_height"`
 	HeaderHash         string `json:"header_hash"`
 	// AsOf is the time of the header the verdict is checked against.
-	AsOf     string `json:"as_of"`
-	Verified bool   `json:"verified"`
+	AsOf string `json:"as_of"`
+	// AgeSeconds is how long ago that was, when verify ran.
+	AgeSeconds int64 `json:"age_seconds"`
+	Verified   bool  `json:"verified"`
 	// Source is "light-client" or "bundle".
-	Source      string `json:"source"`
-	Bundle      string `json:"bundle,omitempty"`
-	BundleBytes int    `json:"bundle_bytes,omitempty"`
+	Source string `json:"source"`
+	Bundle string `json:"bundle,omitempty"`
+	// HashGiven reports whether the bundle was checked against a FILE or
+	// --hash the user gave (not in the JSON: hash says what was verified).
+	HashGiven   bool `json:"-"`
+	BundleBytes int  `json:"bundle_bytes,omitempty"`
 }
 
 func newVerifyJSON(rep *types.Report, file, source string) verifyJSON {
@@ -243,7 +260,13 @@ func printVerify(cmd *cobra.Command, rep *types.Report, j verifyJSON, output str
 	if output == "json" {
 		return json.NewEncoder(cmd.OutOrStdout()).Encode(j)
 	}
-	if err := printStatus(cmd, rep, j.File, "text"); err != nil {
+	label := j.File
+	if j.Source == "bundle" && j.File == "" && !j.HashGiven {
+		// say what was verified, so a bundle passed off as another
+		// credential's is noticed
+		label = fmt.Sprintf("(the credential bundle %s is about; give its FILE or --hash to check it is the one you mean)", j.Bundle)
+	}
+	if err := printStatus(cmd, rep, label, "text"); err != nil {
 		return err
 	}
 	w := cmd.OutOrStdout()
@@ -260,6 +283,7 @@ func printVerify(cmd *cobra.Command, rep *types.Report, j verifyJSON, output str
 	if j.Source == "bundle" {
 		how = "offline from bundle " + j.Bundle
 	}
-	fmt.Fprintf(w, "verified: header %d (%s) %s\nas of:    state %d, %s\n", j.HeaderHeight, j.HeaderHash, how, j.Height, j.AsOf)
+	fmt.Fprintf(w, "verified: header %d (%s) %s\nas of:    state %d, %s (%s ago)\n", j.HeaderHeight, j.HeaderHash, how, j.Height, j.AsOf,
+		time.Duration(j.AgeSeconds)*time.Second)
 	return nil
 }

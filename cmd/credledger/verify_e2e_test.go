@@ -87,6 +87,28 @@ func TestCLIVerifyAndBundle(t *testing.T) {
 	require.Equal(t, "revoked", out["verdict"])
 	require.Equal(t, "void", out["reason"])
 
+	t.Run("bundle age and what it is about", func(t *testing.T) {
+		require.GreaterOrEqual(t, out["age_seconds"], float64(0))
+		res := runCLI(t, bin, "verify", "--bundle", bundlePath, "--genesis", genesis)
+		require.Equal(t, 2, res.code, "%s", res)
+		first := res.stdoutLines()[0]
+		require.True(t, strings.HasPrefix(first, revoked+"  (the credential bundle "+bundlePath+" is about"), "first line %q", first)
+		require.Regexp(t, `as of: +state \d+, \S+ \(\d+\S* ago\)`, res.stdout)
+		// a bundle is a snapshot: any age by default, --max-age if asked
+		res = runCLI(t, bin, "verify", "--bundle", bundlePath, "--genesis", genesis, "--max-age", "1ns")
+		require.Equal(t, 1, res.code, "%s", res)
+		require.Contains(t, res.stderr, "older than --max-age 1ns")
+		res = runCLI(t, bin, "verify", "--bundle", bundlePath, "--genesis", genesis, "--hash", revoked)
+		require.Equal(t, 2, res.code, "%s", res)
+		require.Equal(t, revoked, res.stdoutLines()[0], "with --hash the first line is the hash")
+	})
+	t.Run("online answers older than --max-age fail", func(t *testing.T) {
+		res := runCLI(t, bin, append([]string{"verify", "--hash", valid, "--max-age", "1ns"}, online...)...)
+		require.Equal(t, 1, res.code, "%s", res)
+		require.Contains(t, res.stderr, "older than --max-age 1ns")
+		out := verify(t, 0, append([]string{"--hash", valid}, online...)...)
+		require.Less(t, out["age_seconds"], float64(120), "the default --max-age is 2m")
+	})
 	t.Run("tampered bundle", func(t *testing.T) {
 		var b map[string]any
 		bz, err := os.ReadFile(bundlePath)

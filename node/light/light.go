@@ -39,6 +39,9 @@ const (
 // bundle.bundle.ErrTrustRoot. Match them with errors.Is; the message says which
 // node, height or proof failed.
 var (
+	// ErrStalePrimary means the primary is behind the newest block a
+	// witness shows: a verdict from it could hide newer state.
+	ErrStalePrimary = errors.New("primary is behind the chain")
 	// ErrNoWitness means no witness was given. CometBFT's light client
 	// cross-checks every header it verifies against at least one witness.
 	ErrNoWitness = errors.New("the light client needs at least one witness (another node of the network) to cross-check the primary")
@@ -226,6 +229,25 @@ func (c *Client) Prove(ctx context.Context, hash []byte, atHeight int64) (*bundl
 	}
 	return b, rep, nil
 }
+
+// StalePrimaryError means the primary's newest block is more than
+// MaxPrimaryLag below the newest block a witness shows. It matches
+// ErrStalePrimary.
+type StalePrimaryError struct {
+	Primary       string
+	PrimaryHeight int64
+	Witness       string
+	WitnessHeight int64
+}
+
+// Error names both nodes and both heights.
+func (e *StalePrimaryError) Error() string {
+	return fmt.Sprintf("%s: primary %s is at height %d, but witness %s is at height %d: the primary may be stale or hiding newer state; ask another --node",
+		ErrStalePrimary, e.Primary, e.PrimaryHeight, e.Witness, e.WitnessHeight)
+}
+
+// Unwrap makes errors.Is(err, ErrStalePrimary) true.
+func (e *StalePrimaryError) Unwrap() error { return ErrStalePrimary }
 
 // lightSession is one CometBFT light client with its store and the record
 // of every light block its providers served.
@@ -457,12 +479,26 @@ func (c *Client) verifyWith(ctx context.Context, s *lightSession, hash []byte, a
 	if atHeight < 0 {
 		return nil, fmt.Errorf("height %d is negative", atHeight)
 	}
-	p, err := c.primary.credential(ctx, hash, atHeight)
+	height := atHeight
+	if atHeight == 0 {
+		// the newest state the primary and the witnesses show, not one the
+		// primary chooses: a primary that answers for an old state (hiding
+		// a revocation) is caught here, or by its own answer's height
+		var err error
+		if height, err = c.freshHeight(ctx); err != nil {
+			return nil, err
+		}
+	}
+	var wait time.Duration // an asked-for height is there or not
+	if atHeight == 0 {
+		wait = c.cfg.headerWait // the primary's newest block may not be committed yet
+	}
+	p, err := c.primary.credentialAt(ctx, hash, height, wait)
 	if err != nil {
 		return nil, fmt.Errorf("query primary %s: %w", c.primary.url, err)
 	}
-	if atHeight != 0 && p.Height != atHeight {
-		return nil, fmt.Errorf("%w: primary answered for height %d, not %d", types.ErrMalformedAnswer, p.Height, atHeight)
+	if p.Height != height {
+		return nil, fmt.Errorf("%w: primary answered for height %d, not %d", types.ErrMalformedAnswer, p.Height, height)
 	}
 	if inOrder {
 		for _, h := range claimedCommitHeaders(p) {
@@ -533,6 +569,35 @@ func (c *Client) checkAt(ctx context.Context, s *lightSession, hash []byte, p *q
 		v.issuer = ip
 	}
 	return v, nil
+}
+
+// MaxPrimaryLag is how many blocks the primary's newest block may be behind
+// the newest one a witness shows before a verdict is refused: nodes that
+// follow the chain are at most a block or two apart.
+const MaxPrimaryLag = 2
+
+// freshHeight returns the state height a latest-state verdict is about:
+// the primary's newest block, provided no witness shows a block more than
+// MaxPrimaryLag above it; otherwise the primary is behind (stale, cut off,
+// or hiding newer state) and the error says so. Witnesses that do not
+// answer are left out (they were warned about when the session opened).
+func (c *Client) freshHeight(ctx context.Context) (int64, error) {
+	_, primaryLatest, err := c.primary.status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, w := range c.witnesses {
+		if w.url == c.primary.url {
+			continue
+		}
+		wctx, cancel := context.WithTimeout(ctx, witnessProbeTimeout)
+		_, latest, err := w.status(wctx)
+		cancel()
+		if err == nil && latest > primaryLatest+MaxPrimaryLag {
+			return 0, &StalePrimaryError{Primary: c.primary.url, PrimaryHeight: primaryLatest, Witness: w.url, WitnessHeight: latest}
+		}
+	}
+	return primaryLatest, nil
 }
 
 // claimedCommitHeaders returns the headers that would date the records of

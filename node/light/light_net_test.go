@@ -305,6 +305,8 @@ type rpcProxy struct {
 	target string
 	// mutate, if set, returns the result to send instead (nil: unchanged).
 	mutate func(method string, params map[string]json.RawMessage, result json.RawMessage) json.RawMessage
+	// request, if set, may change a call's params before it is forwarded.
+	request func(method string, params map[string]json.RawMessage)
 }
 
 func newRPCProxy(t *testing.T, target string, mutate func(method string, params map[string]json.RawMessage, result json.RawMessage) json.RawMessage) *rpcProxy {
@@ -337,6 +339,16 @@ func (p *rpcProxy) serve(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		http.Error(w, "proxy handles single JSON-RPC POSTs only", http.StatusBadRequest)
 		return
+	}
+	if p.request != nil {
+		if req.Params == nil {
+			req.Params = map[string]json.RawMessage{}
+		}
+		p.request(req.Method, req.Params)
+		if body, err = json.Marshal(req); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 	}
 	resp, err := http.Post(p.target, "application/json", bytes.NewReader(body)) //nolint:noctx // test proxy
 	if err != nil {

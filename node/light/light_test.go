@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -547,4 +548,67 @@ func TestLightWrongGenesisBeforeLightHome(t *testing.T) {
 	require.ErrorIs(t, err, bundle.ErrTrustRoot)
 	require.ErrorContains(t, err, "the genesis file does not match chain")
 	require.NotContains(t, err.Error(), "light home")
+}
+
+// A primary that answers for an old state (hiding a revocation) while every
+// proof it serves is true never gets a verdict through: the answer must be
+// for the state the verifier asks, and a primary whose newest block is
+// behind a witness's is refused by name.
+func TestLightStalePrimary(t *testing.T) {
+	ln := sharedLightNet(t)
+	honest := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithInMemoryStore())
+	rep, err := honest.Verify(t.Context(), ln.revoked, 0)
+	require.NoError(t, err)
+	require.Equal(t, types.VerdictRevoked, rep.Verdict)
+	stale := rep.Status.Height - 1 // the state before the revocation
+	require.Greater(t, ln.latestHeight(t), stale+MaxPrimaryLag+1, "the chain is well past the revocation")
+	staleParam := json.RawMessage(fmt.Sprintf("%q", fmt.Sprint(stale)))
+
+	t.Run("answers latest-state queries with an old state", func(t *testing.T) {
+		p := newRPCProxy(t, ln.urls[0], nil)
+		p.request = func(method string, params map[string]json.RawMessage) {
+			if method == "abci_query" {
+				params["height"] = staleParam
+			}
+		}
+		lc := newLight(t, p.URL(), []string{ln.urls[1]}, genesisRoot(t, ln), WithInMemoryStore())
+		rep, err := lc.Verify(t.Context(), ln.revoked, 0)
+		require.Error(t, err, "verdict %v", rep)
+		require.ErrorIs(t, err, types.ErrMalformedAnswer)
+		require.ErrorContains(t, err, fmt.Sprintf("answered /credential for height %d", stale))
+	})
+	t.Run("also shows old status, commit and block", func(t *testing.T) {
+		p := newRPCProxy(t, ln.urls[0], func(method string, _ map[string]json.RawMessage, result json.RawMessage) json.RawMessage {
+			if method != "status" {
+				return nil
+			}
+			return rewrite(result, func(st *coretypes.ResultStatus) bool {
+				st.SyncInfo.LatestBlockHeight = stale
+				return true
+			})
+		})
+		p.request = func(method string, params map[string]json.RawMessage) {
+			switch method {
+			case "abci_query", "commit", "block", "header", "validators":
+				if h, ok := params["height"]; !ok || string(h) == "null" || string(h) == `"0"` {
+					params["height"] = staleParam
+				}
+			}
+		}
+		lc := newLight(t, p.URL(), []string{ln.urls[1]}, genesisRoot(t, ln), WithInMemoryStore())
+		rep, err := lc.Verify(t.Context(), ln.revoked, 0)
+		require.Error(t, err, "verdict %v", rep)
+		require.ErrorIs(t, err, ErrStalePrimary)
+		var se *StalePrimaryError
+		require.ErrorAs(t, err, &se)
+		require.Equal(t, p.URL(), se.Primary)
+		require.Equal(t, stale, se.PrimaryHeight)
+		require.Equal(t, ln.urls[1], se.Witness)
+		require.Greater(t, se.WitnessHeight, stale+MaxPrimaryLag)
+	})
+	t.Run("an explicit past height is still answered", func(t *testing.T) {
+		rep, err := honest.Verify(t.Context(), ln.revoked, stale)
+		require.NoError(t, err)
+		require.Equal(t, types.VerdictValid, rep.Verdict, "before the revocation")
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -80,6 +81,24 @@ func (n *rpcNode) credential(ctx context.Context, hash []byte, height int64) (*q
 		return nil, err
 	}
 	return query.DecodeCredential(hash, r)
+}
+
+// credentialAt fetches the /credential answer about hash at state height
+// (which must be > 0), retrying for up to wait while the node has the block
+// but has not committed its state yet.
+func (n *rpcNode) credentialAt(ctx context.Context, hash []byte, height int64, wait time.Duration) (*query.CredentialProof, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		p, err := n.credential(ctx, hash, height)
+		if types.CodeOf(err) != types.CodeHeightUnavailable || time.Now().After(deadline) {
+			return p, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // issuer fetches the /issuer answer about id at state height, unverified.
