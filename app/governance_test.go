@@ -94,7 +94,7 @@ func (c *testChain) finalizeFull(txs ...[]byte) *abci.ResponseFinalizeBlock {
 
 func TestAdmissionAndRemovalByVote(t *testing.T) {
 	c := newGovChain(t, 4, 100)
-	i0, i1, i2, i3 := c.issuers[0], c.issuers[1], c.issuers[2], c.issuers[3]
+	i0, i1, i2 := c.issuers[0], c.issuers[1], c.issuers[2]
 	m, newcomer, val := admissionOf("newcomer")
 
 	resp := c.finalizeFull(c.govTx(i0, proposeAdd(m)))
@@ -118,11 +118,12 @@ func TestAdmissionAndRemovalByVote(t *testing.T) {
 	c.finalizeFull(c.tx(newcomer, anchorMsg(h)))
 	require.Equal(t, "newcomer", c.verdict(h).Issuer())
 
-	// removal: 5 issuers x 10; needs > 33.3 yes: proposer + 3 votes
+	// removal: the newcomer's power is left out, 4 others x 10; needs
+	// > 26.7 yes: proposer + 2 votes
 	c.finalizeFull(c.govTx(i0, proposeRemove("newcomer")))
-	c.finalizeFull(c.govTx(i1, voteOn(2, true)), c.govTx(i2, voteOn(2, true)))
-	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_OPEN, c.proposal(2).Status, "30 of 50 is not more than 2/3")
-	resp = c.finalizeFull(c.govTx(i3, voteOn(2, true)))
+	c.finalizeFull(c.govTx(i1, voteOn(2, true)), c.govTx(newcomer, voteOn(2, true)))
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_OPEN, c.proposal(2).Status, "20 of the others' 40 is not more than 2/3; the target's yes does not count")
+	resp = c.finalizeFull(c.govTx(i2, voteOn(2, true)))
 	require.Equal(t, []abci.ValidatorUpdate{abci.Ed25519ValidatorUpdate(val.Public().(ed25519.PublicKey), 0)}, resp.ValidatorUpdates)
 	is = c.issuer("newcomer")
 	require.Equal(t, types.IssuerStatus_ISSUER_STATUS_REMOVED, is.Status)
@@ -176,7 +177,7 @@ func TestGovernanceRejections(t *testing.T) {
 	m, _, _ := admissionOf("newcomer")
 	c.finalizeFull(c.govTx(i0, proposeAdd(m)))            // proposal 1, open
 	c.finalizeFull(c.govTx(i0, proposeRemove("issuer3"))) // proposal 2
-	c.finalizeFull(c.govTx(i1, voteOn(2, false)), c.govTx(c.issuers[2], voteOn(2, false)))
+	c.finalizeFull(c.govTx(i1, voteOn(2, false))) // 10 no of the others' 30: yes can reach only 20
 	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_REJECTED, c.proposal(2).Status)
 	dupKey, _, _ := admissionOf("other")
 	dupKey.SigningPubkey = c.issuers[2].key.Public().(ed25519.PublicKey)
@@ -302,4 +303,41 @@ func TestCompetingAdmissions(t *testing.T) {
 	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_REJECTED, c.proposal(3).Status)
 	require.Equal(t, before, c.issuer("newcomer"), "the admitted issuer is not overwritten")
 	require.Nil(t, c.issuer("other"))
+}
+
+// A member holding more than a third of the power cannot block its own
+// removal: its power is left out of the tally and the others decide.
+func TestRemovalWithoutTheTargetsVote(t *testing.T) {
+	c := newGovChain(t, 3, 100)
+	i0, i1, i2 := c.issuers[0], c.issuers[1], c.issuers[2]
+	big, bigIssuer, _ := admissionOf("big")
+	big.Power = 30 // 30 of 60: half the power
+	c.finalizeFull(c.govTx(i0, proposeAdd(big)))
+	c.finalizeFull(c.govTx(i1, voteOn(1, true)), c.govTx(i2, voteOn(1, true)))
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_PASSED, c.proposal(1).Status)
+
+	c.finalizeFull(c.govTx(i0, proposeRemove("big")))
+	c.finalizeFull(c.govTx(bigIssuer, voteOn(2, false))) // the target votes no: not counted
+	p := c.proposal(2)
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_OPEN, p.Status)
+	require.Equal(t, "big", p.Target())
+	resp := c.finalizeFull(c.govTx(i1, voteOn(2, true)), c.govTx(i2, voteOn(2, true)))
+	p = c.proposal(2)
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_PASSED, p.Status, "10+10+10 of the others' 30 passes it")
+	require.Equal(t, int64(30), p.FinalTotalPower, "the target's 30 is left out")
+	require.Equal(t, int64(30), p.FinalYesPower)
+	require.Equal(t, types.IssuerStatus_ISSUER_STATUS_REMOVED, c.issuer("big").Status)
+	require.Len(t, resp.ValidatorUpdates, 1, "its validator leaves")
+	require.Zero(t, resp.ValidatorUpdates[0].Power)
+}
+
+// The others' no votes reject a removal as soon as it can no longer pass,
+// whatever the target's power.
+func TestRemovalRejectedByTheOthers(t *testing.T) {
+	c := newGovChain(t, 4, 100)
+	c.finalizeFull(c.govTx(c.issuers[0], proposeRemove("issuer3")))
+	c.finalizeFull(c.govTx(c.issuers[1], voteOn(1, false)))
+	p := c.proposal(1)
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_REJECTED, p.Status, "no holds 10 of the others' 30: yes can reach 20, not more than 20")
+	require.Equal(t, int64(30), p.FinalTotalPower)
 }

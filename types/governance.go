@@ -103,16 +103,30 @@ func (t Tally) Passed() bool { return 3*t.Yes > 2*t.Total }
 // active issuer that has not voted no said yes, yes would not exceed 2/3.
 func (t Tally) Failed() bool { return 3*(t.Total-t.No) <= 2*t.Total }
 
-// TallyProposal counts p's votes against the given issuers; votes of
-// issuers that are no longer active do not count.
+// Target returns the issuer a proposal acts against (the one a removal
+// would remove), or "" for a proposal that acts against none (an
+// admission). The target's power is left out of the proposal's tally: the
+// other members decide.
+func (p *Proposal) Target() string {
+	if r, ok := p.Action.(*Proposal_Removal); ok && r.Removal != nil {
+		return r.Removal.IssuerId
+	}
+	return ""
+}
+
+// TallyProposal counts p's votes against the given issuers: the power of
+// the active issuers other than p's target (Proposal.Target), which may
+// vote but is not counted; votes of issuers that are no longer active do
+// not count.
 func TallyProposal(p *Proposal, issuers []*Issuer) Tally {
 	votes := make(map[string]bool, len(p.Votes))
 	for _, v := range p.Votes {
 		votes[v.IssuerId] = v.Yes
 	}
+	target := p.Target()
 	var t Tally
 	for _, is := range issuers {
-		if is.Status != IssuerStatus_ISSUER_STATUS_ACTIVE {
+		if is.Status != IssuerStatus_ISSUER_STATUS_ACTIVE || is.Id == target {
 			continue
 		}
 		t.Total += is.Power
