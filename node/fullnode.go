@@ -12,6 +12,7 @@ import (
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
+	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/spf13/viper"
 
 	"github.com/credledger/credledger/app"
@@ -55,14 +56,23 @@ func LoadCometConfig(home string) (*cmtcfg.Config, error) {
 	return cfg, nil
 }
 
-// NewFullNode builds (but does not start) the node in home: it takes the
-// home's lock (HOME/data/credledger.lock; an error wrapping ErrHomeInUse if
+// NewFullNode builds (but does not start) the node in home: it checks that
+// the home's settings admit the largest tx the genesis params allow (an
+// error wrapping a *LimitError if not, see CheckLimits), takes the home's
+// lock (HOME/data/credledger.lock; an error wrapping ErrHomeInUse if
 // another node holds it), opens the app on its IAVL store in HOME/data, then
 // a local ABCI client, then CometBFT. Call Stop to release everything.
 func NewFullNode(home string, logger log.Logger) (*FullNode, error) {
 	cfg, err := LoadCometConfig(home)
 	if err != nil {
 		return nil, err
+	}
+	genesis, err := cmttypes.GenesisDocFromFile(cfg.GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("read genesis: %w", err)
+	}
+	if err := CheckLimits(cfg, genesis); err != nil {
+		return nil, fmt.Errorf("refusing to start: %w", err)
 	}
 	ccfg, err := config.Load(config.Path(home))
 	if err != nil {

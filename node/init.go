@@ -67,17 +67,21 @@ var ErrHomeExists = errors.New("node home already initialised")
 // InitHome creates a single-validator consortium in opts.Home: CometBFT
 // config, node key, validator key, the issuer's signing key at
 // HOME/keys/ID.json and a genesis whose one issuer is also the validator.
+// The config admits the largest tx the genesis params allow (RaiseLimits);
+// a joined genesis whose block max_bytes cannot hold it is refused.
 func InitHome(opts InitOptions) (*InitResult, error) {
 	var joined *cmttypes.GenesisDoc
+	params := types.DefaultParams()
 	if opts.Genesis != "" {
 		doc, err := cmttypes.GenesisDocFromFile(opts.Genesis)
 		if err != nil {
 			return nil, fmt.Errorf("--genesis %s: %w", opts.Genesis, err)
 		}
-		if _, err := types.DecodeGenesisState(doc.AppState); err != nil {
+		state, err := types.DecodeGenesisState(doc.AppState)
+		if err != nil {
 			return nil, fmt.Errorf("--genesis %s: not a credledger genesis: %w", opts.Genesis, err)
 		}
-		joined, opts.ChainID = doc, doc.ChainID
+		joined, opts.ChainID, params = doc, doc.ChainID, state.Params.Params()
 	}
 	if opts.ChainID == "" {
 		opts.ChainID = DefaultChainID
@@ -104,6 +108,22 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 	if _, err := os.Stat(cfg.GenesisFile()); err == nil {
 		return nil, fmt.Errorf("%w: %s exists; use another --home or remove it", ErrHomeExists, cfg.GenesisFile())
 	}
+	if err := RaiseLimits(cfg, params); err != nil {
+		return nil, err
+	}
+	if joined != nil {
+		// only the genesis's own block max_bytes can still be too small:
+		// check it before anything is written, naming the file given
+		check := *cfg
+		abs, err := filepath.Abs(opts.Genesis)
+		if err != nil {
+			return nil, fmt.Errorf("--genesis %s: %w", opts.Genesis, err)
+		}
+		check.Genesis = abs
+		if err := CheckLimits(&check, joined); err != nil {
+			return nil, fmt.Errorf("--genesis: %w", err)
+		}
+	}
 	nodeKey, pv, err := writeNodeFiles(cfg)
 	if err != nil {
 		return nil, err
@@ -119,7 +139,7 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 			ID: opts.IssuerID, Name: opts.Moniker, Power: 10,
 			SigningPubKey: types.HexBytes(key.PublicKey()), ValidatorPubKey: types.HexBytes(valPub),
 		}
-		if doc, err = BuildGenesis(opts.ChainID, opts.GenesisTime, types.DefaultParams(), []types.GenesisIssuer{gi}); err != nil {
+		if doc, err = BuildGenesis(opts.ChainID, opts.GenesisTime, params, []types.GenesisIssuer{gi}); err != nil {
 			return nil, err
 		}
 	}
@@ -176,7 +196,8 @@ func CometConfig(home, moniker string, basePort int) *cmtcfg.Config {
 	// least every 30 s otherwise, so verifiers always find a recent header
 	cfg.Consensus.CreateEmptyBlocks = true
 	cfg.Consensus.CreateEmptyBlocksInterval = 30 * time.Second
-	// a 10,000-hash anchor tx is ~350 KB
+	// a 10,000-hash anchor tx is ~350 KB, a 100,000-hash one ~3.4 MB;
+	// RaiseLimits sizes these and rpc.max_body_bytes for a chain's params
 	cfg.Mempool.MaxTxBytes = 4 << 20
 	cfg.Mempool.MaxTxsBytes = 256 << 20
 	return cfg

@@ -45,7 +45,8 @@ const NodesFile = "nodes.json"
 // InitTestnet writes OUTPUT/node0..node{N-1}, each a complete home with its
 // issuer key keys/issuerI.json, one shared genesis in which issuerI is
 // validator I with equal power, every node peered with every other on
-// 127.0.0.1, and OUTPUT/nodes.json.
+// 127.0.0.1, and OUTPUT/nodes.json. Each config admits the largest tx that
+// opts.Params allow (RaiseLimits).
 func InitTestnet(opts TestnetOptions) ([]TestnetNode, error) {
 	if opts.Validators < 1 || opts.Validators > 100 {
 		return nil, fmt.Errorf("--validators %d: want 1..100", opts.Validators)
@@ -61,6 +62,13 @@ func InitTestnet(opts TestnetOptions) ([]TestnetNode, error) {
 	}
 	if opts.Params == (types.Params{}) {
 		opts.Params = types.DefaultParams()
+	}
+	if err := opts.Params.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%w: params: %w", types.ErrInvalidGenesis, err)
+	}
+	sizes, err := LargestTx(opts.Params)
+	if err != nil {
+		return nil, err
 	}
 	if opts.GenesisTime.IsZero() {
 		opts.GenesisTime = time.Now().UTC()
@@ -78,6 +86,7 @@ func InitTestnet(opts TestnetOptions) ([]TestnetNode, error) {
 			return nil, fmt.Errorf("node home: %w", err)
 		}
 		cfg := CometConfig(home, name, opts.BasePort+10*i)
+		raiseLimits(cfg, sizes)
 		nodeKey, pv, err := writeNodeFiles(cfg)
 		if err != nil {
 			return nil, err
