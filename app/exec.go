@@ -145,6 +145,8 @@ func runMsg(st *overlay, bc *blockContext, body *types.TxBody) ([]abci.Event, er
 		return vote(st, bc, signer, m.Vote)
 	case *types.TxBody_RotateKey:
 		return rotateKey(st, bc, signer, m.RotateKey)
+	case *types.TxBody_ProposeReplaceKey:
+		return proposeReplaceKey(st, bc, signer, m.ProposeReplaceKey)
 	case *types.TxBody_Anchor:
 		err = anchor(st, bc, signer, hashes)
 	case *types.TxBody_Revoke:

@@ -11,9 +11,10 @@ import (
 	"github.com/credledger/credledger/types"
 )
 
-// Governance: the consortium admits and removes issuers by vote. A proposal
-// passes when the yes votes of active issuers hold more than 2/3 of the
-// active voting power, and is rejected as soon as that can no longer happen
+// Governance: the consortium admits and removes issuers, and replaces an
+// issuer's signing key, by vote. A proposal passes when the yes votes of
+// active issuers hold more than 2/3 of the active voting power, leaving out
+// the power of the proposal's target (types.Proposal.Target), and is rejected as soon as that can no longer happen
 // (the no votes hold at least 1/3). It expires after Params.ProposalExpiryBlocks.
 // Passing takes effect in the same block; the validator updates that follow
 // are derived from the issuer records the block changed (validatorUpdates).
@@ -157,6 +158,29 @@ func proposeRemoval(st *overlay, bc *blockContext, proposer string, m *types.Msg
 	return newProposal(st, bc, proposer, &types.Proposal{Action: &types.Proposal_Removal{Removal: m}})
 }
 
+func proposeReplaceKey(st *overlay, bc *blockContext, proposer string, m *types.MsgProposeReplaceKey) ([]abci.Event, error) {
+	if err := checkKeyReplaceable(st, m); err != nil {
+		return nil, err
+	}
+	return newProposal(st, bc, proposer, &types.Proposal{Action: &types.Proposal_ReplaceKey{ReplaceKey: m}})
+}
+
+// checkKeyReplaceable rejects replacing the key of an unknown or removed
+// issuer, or with a key some issuer uses or used.
+func checkKeyReplaceable(r reader, m *types.MsgProposeReplaceKey) error {
+	target, err := getIssuer(r, m.IssuerId)
+	if err != nil {
+		return err
+	}
+	if target == nil {
+		return types.Errorf(types.CodeUnknownIssuer, "unknown issuer %q", m.IssuerId)
+	}
+	if target.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
+		return types.Errorf(types.CodeIssuerNotActive, "issuer %q is not active (removed at height %d): nothing signs for it any more", m.IssuerId, target.LeftHeight)
+	}
+	return checkKeysUnused(r, m.NewSigningPubkey, nil)
+}
+
 // checkRemovable rejects removing an unknown or inactive issuer, or the last
 // active one (a chain needs at least one validator).
 func checkRemovable(r reader, id string) error {
@@ -282,6 +306,16 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 		}
 		is.Status, is.LeftHeight = types.IssuerStatus_ISSUER_STATUS_REMOVED, bc.height
 		return setRecord(st, types.IssuerKey(is.Id), is)
+	case *types.Proposal_ReplaceKey:
+		// the key may have been taken, or the issuer removed, meanwhile
+		if err := checkKeyReplaceable(st, a.ReplaceKey); err != nil {
+			if types.CodeOf(err) == types.CodeInternal {
+				return err
+			}
+			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
+			return nil
+		}
+		return replaceSigningKey(st, bc, a.ReplaceKey.IssuerId, a.ReplaceKey.NewSigningPubkey)
 	}
 	return fmt.Errorf("proposal %d has no action", p.Id)
 }
@@ -331,19 +365,28 @@ func rotateKey(st *overlay, bc *blockContext, signer string, m *types.MsgRotateK
 	if err := checkKeysUnused(st, m.NewSigningPubkey, nil); err != nil {
 		return nil, err
 	}
-	is, err := getIssuer(st, signer)
-	if err != nil {
-		return nil, err
-	}
-	is.PreviousKeys = append(is.PreviousKeys, &types.PreviousKey{Pubkey: is.SigningPubkey, FromHeight: is.SigningKeyHeight, UntilHeight: bc.height})
-	is.SigningPubkey, is.SigningKeyHeight = m.NewSigningPubkey, bc.height
-	if err := setRecord(st, types.IssuerKey(signer), is); err != nil {
+	if err := replaceSigningKey(st, bc, signer, m.NewSigningPubkey); err != nil {
 		return nil, err
 	}
 	return []abci.Event{{Type: "rotate_key", Attributes: []abci.EventAttribute{
 		{Key: AttrIssuer, Value: signer, Index: true},
 		{Key: "height", Value: strconv.FormatInt(bc.height, 10)},
 	}}}, nil
+}
+
+// replaceSigningKey makes key the signing key of issuer id from this block
+// on; the current key joins the issuer's previous keys.
+func replaceSigningKey(st *overlay, bc *blockContext, id string, key []byte) error {
+	is, err := getIssuer(st, id)
+	if err != nil {
+		return err
+	}
+	if is == nil {
+		return fmt.Errorf("replace the key of issuer %q: no record", id)
+	}
+	is.PreviousKeys = append(is.PreviousKeys, &types.PreviousKey{Pubkey: is.SigningPubkey, FromHeight: is.SigningKeyHeight, UntilHeight: bc.height})
+	is.SigningPubkey, is.SigningKeyHeight = key, bc.height
+	return setRecord(st, types.IssuerKey(id), is)
 }
 
 func proposalEvent(p *types.Proposal, t types.Tally) abci.Event {
@@ -353,6 +396,8 @@ func proposalEvent(p *types.Proposal, t types.Tally) abci.Event {
 		target = a.Admission.IssuerId
 	case *types.Proposal_Removal:
 		kind, target = "removal", a.Removal.IssuerId
+	case *types.Proposal_ReplaceKey:
+		kind, target = "replace_key", a.ReplaceKey.IssuerId
 	}
 	return abci.Event{Type: "proposal", Attributes: []abci.EventAttribute{
 		{Key: "id", Value: strconv.FormatUint(p.Id, 10), Index: true},

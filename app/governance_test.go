@@ -341,3 +341,73 @@ func TestRemovalRejectedByTheOthers(t *testing.T) {
 	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_REJECTED, p.Status, "no holds 10 of the others' 30: yes can reach 20, not more than 20")
 	require.Equal(t, int64(30), p.FinalTotalPower)
 }
+
+func proposeKeyReplacement(id string, key []byte) func(*types.TxBody) {
+	return func(b *types.TxBody) {
+		b.Msg = &types.TxBody_ProposeReplaceKey{ProposeReplaceKey: &types.MsgProposeReplaceKey{IssuerId: id, NewSigningPubkey: key}}
+	}
+}
+
+// A thief with issuer X's key rotates it and locks the owner out; the
+// other members replace X's key without X's vote (the thief's no does not
+// count), the owner signs again and the thief's key is refused.
+func TestReplaceKeyAfterTheft(t *testing.T) {
+	c := newGovChain(t, 4, 100)
+	i0, i1, i2 := c.issuers[0], c.issuers[1], c.issuers[2]
+	owner := c.issuers[3]
+	thief := &testIssuer{id: owner.id, key: owner.key, seq: owner.seq} // the stolen key
+	thiefKey := deterministicKey("thief")
+	c.finalizeFull(c.govTx(thief, func(b *types.TxBody) {
+		b.Msg = &types.TxBody_RotateKey{RotateKey: &types.MsgRotateKey{NewSigningPubkey: thiefKey.Public().(ed25519.PublicKey)}}
+	}))
+	thief.key, owner.seq = thiefKey, thief.seq
+	res := c.checkTx(c.tx(owner, anchorMsg(testHash(1))))
+	require.Equal(t, uint32(types.CodeKeyReplaced), res.Code, "the owner is locked out: %s", res.Log)
+	owner.seq--
+
+	ownerKey := deterministicKey("owner-new")
+	ownerPub := ownerKey.Public().(ed25519.PublicKey)
+	c.finalizeFull(c.govTx(i0, proposeKeyReplacement(owner.id, ownerPub)))
+	c.finalizeFull(c.govTx(thief, voteOn(1, false)))
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_OPEN, c.proposal(1).Status, "the target's no does not count")
+	owner.seq = thief.seq
+	c.finalizeFull(c.govTx(i1, voteOn(1, true)), c.govTx(i2, voteOn(1, true)))
+	p := c.proposal(1)
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_PASSED, p.Status)
+	require.Equal(t, int64(30), p.FinalTotalPower, "the target's power is left out")
+	require.Equal(t, owner.id, p.Target())
+	is := c.issuer(owner.id)
+	require.Equal(t, []byte(ownerPub), is.SigningPubkey)
+	require.Equal(t, types.IssuerStatus_ISSUER_STATUS_ACTIVE, is.Status, "a key replacement does not remove")
+
+	thief.seq = owner.seq
+	res = c.checkTx(c.tx(thief, anchorMsg(testHash(2))))
+	require.Equal(t, uint32(types.CodeKeyReplaced), res.Code, res.Log)
+	owner.key = ownerKey
+	c.finalizeFull(c.tx(owner, anchorMsg(testHash(2))))
+	require.Equal(t, owner.id, c.verdict(testHash(2)).Issuer())
+}
+
+func TestReplaceKeyRejections(t *testing.T) {
+	c := newGovChain(t, 3, 100)
+	i0 := c.issuers[0]
+	fresh := deterministicKey("fresh").Public().(ed25519.PublicKey)
+	for _, tc := range []struct {
+		name string
+		msg  *types.MsgProposeReplaceKey
+		code types.Code
+	}{
+		{"unknown issuer", &types.MsgProposeReplaceKey{IssuerId: "nobody", NewSigningPubkey: fresh}, types.CodeUnknownIssuer},
+		{"key in use", &types.MsgProposeReplaceKey{IssuerId: "issuer1", NewSigningPubkey: c.issuers[2].key.Public().(ed25519.PublicKey)}, types.CodeKeyInUse},
+		{"short key", &types.MsgProposeReplaceKey{IssuerId: "issuer1", NewSigningPubkey: fresh[:31]}, types.CodeInvalidProposal},
+		{"bad id", &types.MsgProposeReplaceKey{IssuerId: "bad id", NewSigningPubkey: fresh}, types.CodeInvalidIssuerID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := c.app.Store().Hash()
+			res := c.checkTx(c.govTx(i0, func(b *types.TxBody) { b.Msg = &types.TxBody_ProposeReplaceKey{ProposeReplaceKey: tc.msg} }))
+			i0.seq--
+			require.Equal(t, uint32(tc.code), res.Code, res.Log)
+			require.Equal(t, before, c.app.Store().Hash())
+		})
+	}
+}

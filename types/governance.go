@@ -17,6 +17,17 @@ func validateKey(what string, k []byte) error {
 	return nil
 }
 
+// ValidateBasic checks the target's id and the new key's size.
+func (m *MsgProposeReplaceKey) ValidateBasic() error {
+	if m == nil {
+		return Errorf(CodeMissingMessage, "key replacement proposal is empty")
+	}
+	if err := ValidateIssuerID(m.IssuerId); err != nil {
+		return err
+	}
+	return validateKey("new signing key", m.NewSigningPubkey)
+}
+
 // ValidateBasic checks the proposed issuer's id, name, keys and power.
 func (m *MsgProposeAdmission) ValidateBasic() error {
 	if m == nil {
@@ -47,6 +58,8 @@ func (p *Proposal) Describe() string {
 		return fmt.Sprintf("admit issuer %q (%s) with power %d", a.Admission.IssuerId, a.Admission.Name, a.Admission.Power)
 	case *Proposal_Removal:
 		return fmt.Sprintf("remove issuer %q", a.Removal.IssuerId)
+	case *Proposal_ReplaceKey:
+		return fmt.Sprintf("replace the signing key of issuer %q with %s", a.ReplaceKey.IssuerId, KeyID(a.ReplaceKey.NewSigningPubkey))
 	}
 	return "unknown action"
 }
@@ -104,12 +117,15 @@ func (t Tally) Passed() bool { return 3*t.Yes > 2*t.Total }
 func (t Tally) Failed() bool { return 3*(t.Total-t.No) <= 2*t.Total }
 
 // Target returns the issuer a proposal acts against (the one a removal
-// would remove), or "" for a proposal that acts against none (an
-// admission). The target's power is left out of the proposal's tally: the
+// would remove, the one whose key would be replaced), or "" for a proposal
+// that acts against none (an admission). The target's power is left out of the proposal's tally: the
 // other members decide.
 func (p *Proposal) Target() string {
-	if r, ok := p.Action.(*Proposal_Removal); ok && r.Removal != nil {
-		return r.Removal.IssuerId
+	switch a := p.Action.(type) {
+	case *Proposal_Removal:
+		return a.Removal.GetIssuerId()
+	case *Proposal_ReplaceKey:
+		return a.ReplaceKey.GetIssuerId()
 	}
 	return ""
 }

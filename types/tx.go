@@ -144,6 +144,8 @@ func (b *TxBody) Action() string {
 		return ActionVote
 	case *TxBody_RotateKey:
 		return ActionRotateKey
+	case *TxBody_ProposeReplaceKey:
+		return ActionProposeReplaceKey
 	}
 	return ""
 }
@@ -166,6 +168,8 @@ func (b *TxBody) ValidateBasic(p Params) error {
 		return nil
 	case *TxBody_RotateKey:
 		return validateKey("new signing key", m.RotateKey.GetNewSigningPubkey())
+	case *TxBody_ProposeReplaceKey:
+		return m.ProposeReplaceKey.ValidateBasic()
 	}
 	hashes := b.Hashes()
 	if len(hashes) == 0 {
@@ -218,6 +222,9 @@ const (
 	ActionProposeRemoval   = "propose_removal"
 	ActionVote             = "vote"
 	ActionRotateKey        = "rotate_key"
+	// ActionProposeReplaceKey proposes that the consortium replace an
+	// issuer's signing key.
+	ActionProposeReplaceKey = "propose_replace_key"
 )
 
 // NewTxBody returns a body carrying one message of the named action

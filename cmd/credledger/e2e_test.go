@@ -440,6 +440,8 @@ func TestCLIBadInput(t *testing.T) {
 		{"propose-add bad id", append([]string{"issuer", "propose-add", "--id", "a b", "--name", "X", "--issuer-pubkey", good, "--validator-pubkey", good}, from...), "issuer id"},
 		{"propose-add zero power", append([]string{"issuer", "propose-add", "--id", "x", "--name", "X", "--issuer-pubkey", good, "--validator-pubkey", good, "--power", "0"}, from...), "power 0"},
 		{"propose-remove no id", append([]string{"issuer", "propose-remove"}, from...), "--id"},
+		{"propose-replace-key bad key", append([]string{"issuer", "propose-replace-key", "--id", "issuer0", "--issuer-pubkey", "zz"}, from...), "--issuer-pubkey"},
+		{"propose-replace-key bad id", append([]string{"issuer", "propose-replace-key", "--id", "a b", "--issuer-pubkey", good}, from...), "issuer id"},
 		{"vote neither yes nor no", append([]string{"issuer", "vote", "--proposal", "1"}, from...), "--yes or --no"},
 		{"vote both", append([]string{"issuer", "vote", "--proposal", "1", "--yes", "--no"}, from...), "--yes or --no"},
 		{"vote no proposal", append([]string{"issuer", "vote", "--yes"}, from...), "--proposal is required"},

@@ -38,7 +38,7 @@ func (g *govFlags) prepare() (*keys.Key, *client.Client, error) {
 
 func newIssuerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "issuer", Short: "Consortium membership: list issuers, propose admissions and removals, vote, rotate keys"}
-	cmd.AddCommand(newIssuerListCmd(), newIssuerShowCmd(), newProposeAddCmd(), newProposeRemoveCmd(), newVoteCmd(), newRotateKeyCmd())
+	cmd.AddCommand(newIssuerListCmd(), newIssuerShowCmd(), newProposeAddCmd(), newProposeRemoveCmd(), newProposeReplaceKeyCmd(), newVoteCmd(), newRotateKeyCmd())
 	return cmd
 }
 
@@ -200,6 +200,36 @@ func newProposeRemoveCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&id, "id", "", "the issuer to remove")
+	g.register(cmd)
+	return cmd
+}
+
+func newProposeReplaceKeyCmd() *cobra.Command {
+	var g govFlags
+	var m types.MsgProposeReplaceKey
+	var pub string
+	cmd := &cobra.Command{
+		Use:   "propose-replace-key --id ID --issuer-pubkey HEX --from NAME --home DIR",
+		Short: "Propose that the consortium replace an issuer's signing key (a stolen key); counts as your yes vote",
+		Long: `Propose to replace issuer ID's tx signing key with the key its owner now holds
+(create it on the owner's side with "credledger keys add NEW --issuer ID" and
+send its public key). Use it when the key was stolen: a thief that rotated
+the key cannot lock the owner out. The other members decide: ID may vote,
+but its power is left out of the tally.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if m.NewSigningPubkey, err = keys.ParsePubKey(pub); err != nil {
+				return fmt.Errorf("--issuer-pubkey: %w", err)
+			}
+			if err := m.ValidateBasic(); err != nil {
+				return err
+			}
+			return submitGov(cmd, &g, func(b *types.TxBody) { b.Msg = &types.TxBody_ProposeReplaceKey{ProposeReplaceKey: &m} })
+		},
+	}
+	cmd.Flags().StringVar(&m.IssuerId, "id", "", "the issuer whose key is replaced")
+	cmd.Flags().StringVar(&pub, "issuer-pubkey", "", "its owner's new tx signing key (hex; from \"credledger keys show NAME\" on the owner's side)")
 	g.register(cmd)
 	return cmd
 }
