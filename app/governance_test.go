@@ -177,7 +177,7 @@ func TestGovernanceRejections(t *testing.T) {
 	m, _, _ := admissionOf("newcomer")
 	c.finalizeFull(c.govTx(i0, proposeAdd(m)))            // proposal 1, open
 	c.finalizeFull(c.govTx(i0, proposeRemove("issuer3"))) // proposal 2
-	c.finalizeFull(c.govTx(i1, voteOn(2, false))) // 10 no of the others' 30: yes can reach only 20
+	c.finalizeFull(c.govTx(i1, voteOn(2, false)))         // 10 no of the others' 30: yes can reach only 20
 	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_REJECTED, c.proposal(2).Status)
 	dupKey, _, _ := admissionOf("other")
 	dupKey.SigningPubkey = c.issuers[2].key.Public().(ed25519.PublicKey)
