@@ -12,13 +12,14 @@
 //	0x00                 -> chain id (UTF-8)
 //	0x01 | hash(32)      -> types.AnchorRecord (issuer, height, block time)
 //	0x02 | hash(32)      -> types.StatusEntry (revoked/suspended/reinstated, by whom, height, time, reason)
-//	0x03 | issuer id     -> types.Issuer (id, name, keys, power, status, joined/left heights)
+//	0x03 | issuer id     -> types.Issuer (id, name, keys, power, status, joined/left heights, identifiers)
 //	0x04 | issuer id     -> next sequence number of the issuer (uint64 big-endian)
 //	0x05                 -> types.Params
 //	0x06 | id(8, BE)     -> types.Proposal (governance: admission or removal, votes, status, final tally)
 //	0x07                 -> last proposal id (uint64 big-endian; ids start at 1)
 //	0x08                 -> types.ProposalIDs: the open proposals, sorted
 //	0x09                 -> types.IDList: every issuer id, sorted
+//	0x0A | identifier    -> issuer id: the member whose credentials name that DID or URL (entries are never removed: an identifier stays reserved to its issuer)
 //
 // Values are canonical gogoproto encodings (deterministic: no maps).
 //

@@ -147,6 +147,8 @@ func runMsg(st *overlay, bc *blockContext, body *types.TxBody) ([]abci.Event, er
 		return rotateKey(st, bc, signer, m.RotateKey)
 	case *types.TxBody_ProposeReplaceKey:
 		return proposeReplaceKey(st, bc, signer, m.ProposeReplaceKey)
+	case *types.TxBody_ProposeIdentifiers:
+		return proposeIdentifiers(st, bc, signer, m.ProposeIdentifiers)
 	case *types.TxBody_Anchor:
 		err = anchor(st, bc, signer, hashes)
 	case *types.TxBody_Revoke:

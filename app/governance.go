@@ -148,7 +148,58 @@ func checkAdmissible(r reader, m *types.MsgProposeAdmission) error {
 	if existing != nil {
 		return types.Errorf(types.CodeIssuerExists, "issuer id %q is already taken (status %s); ids are never reused", m.IssuerId, existing.Status.StatusWord())
 	}
+	if err := checkIdentifiersFree(r, m.IssuerId, m.Identifiers); err != nil {
+		return err
+	}
 	return checkKeysUnused(r, m.SigningPubkey, m.ValidatorPubkey)
+}
+
+// checkIdentifiersFree rejects identifiers that a member other than owner
+// holds or held (identifiers, like ids, are never reused).
+func checkIdentifiersFree(r reader, owner string, ids []string) error {
+	for _, id := range ids {
+		holder, err := r.Get(types.IdentifierKey(id))
+		if err != nil {
+			return err
+		}
+		if holder != nil && string(holder) != owner {
+			return types.Errorf(types.CodeIdentifierInUse, "identifier %q belongs to issuer %q; identifiers are unique across members", id, holder)
+		}
+	}
+	return nil
+}
+
+// reserveIdentifiers points each identifier at issuer id in the identifier
+// index. Entries are never removed: an identifier an issuer gives up stays
+// reserved to it, so no other member can later take the name that its
+// credentials carry.
+func reserveIdentifiers(st *overlay, id string, idents []string) {
+	for _, ident := range idents {
+		st.set(types.IdentifierKey(ident), []byte(id))
+	}
+}
+
+func proposeIdentifiers(st *overlay, bc *blockContext, proposer string, m *types.MsgProposeIdentifiers) ([]abci.Event, error) {
+	if err := checkIdentifiable(st, m); err != nil {
+		return nil, err
+	}
+	return newProposal(st, bc, proposer, &types.Proposal{Action: &types.Proposal_Identifiers{Identifiers: m}})
+}
+
+// checkIdentifiable rejects setting the identifiers of an unknown or
+// removed issuer, or to identifiers another member holds.
+func checkIdentifiable(r reader, m *types.MsgProposeIdentifiers) error {
+	target, err := getIssuer(r, m.IssuerId)
+	if err != nil {
+		return err
+	}
+	if target == nil {
+		return types.Errorf(types.CodeUnknownIssuer, "unknown issuer %q", m.IssuerId)
+	}
+	if target.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
+		return types.Errorf(types.CodeIssuerNotActive, "issuer %q is not active (removed at height %d)", m.IssuerId, target.LeftHeight)
+	}
+	return checkIdentifiersFree(r, m.IssuerId, m.Identifiers)
 }
 
 func proposeRemoval(st *overlay, bc *blockContext, proposer string, m *types.MsgProposeRemoval) ([]abci.Event, error) {
@@ -283,7 +334,9 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 		is := &types.Issuer{
 			Id: m.IssuerId, Name: m.Name, SigningPubkey: m.SigningPubkey, ValidatorPubkey: m.ValidatorPubkey,
 			Power: m.Power, Status: types.IssuerStatus_ISSUER_STATUS_ACTIVE, JoinedHeight: bc.height, SigningKeyHeight: bc.height,
+			Identifiers: types.SortedIdentifiers(m.Identifiers),
 		}
+		reserveIdentifiers(st, is.Id, is.Identifiers)
 		ids, err := getIssuerIndex(st)
 		if err != nil {
 			return err
@@ -316,6 +369,22 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 			return nil
 		}
 		return replaceSigningKey(st, bc, a.ReplaceKey.IssuerId, a.ReplaceKey.NewSigningPubkey)
+	case *types.Proposal_Identifiers:
+		m := a.Identifiers
+		if err := checkIdentifiable(st, m); err != nil {
+			if types.CodeOf(err) == types.CodeInternal {
+				return err
+			}
+			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
+			return nil
+		}
+		is, err := getIssuer(st, m.IssuerId)
+		if err != nil {
+			return err
+		}
+		is.Identifiers = types.SortedIdentifiers(m.Identifiers)
+		reserveIdentifiers(st, is.Id, is.Identifiers)
+		return setRecord(st, types.IssuerKey(is.Id), is)
 	}
 	return fmt.Errorf("proposal %d has no action", p.Id)
 }
@@ -398,6 +467,8 @@ func proposalEvent(p *types.Proposal, t types.Tally) abci.Event {
 		kind, target = "removal", a.Removal.IssuerId
 	case *types.Proposal_ReplaceKey:
 		kind, target = "replace_key", a.ReplaceKey.IssuerId
+	case *types.Proposal_Identifiers:
+		kind, target = "identifiers", a.Identifiers.IssuerId
 	}
 	return abci.Event{Type: "proposal", Attributes: []abci.EventAttribute{
 		{Key: "id", Value: strconv.FormatUint(p.Id, 10), Index: true},

@@ -411,3 +411,57 @@ func TestReplaceKeyRejections(t *testing.T) {
 		})
 	}
 }
+
+func proposeIdents(id string, idents ...string) func(*types.TxBody) {
+	return func(b *types.TxBody) {
+		b.Msg = &types.TxBody_ProposeIdentifiers{ProposeIdentifiers: &types.MsgProposeIdentifiers{IssuerId: id, Identifiers: idents}}
+	}
+}
+
+// Identifiers are set at admission and changed only by a proposal; each is
+// unique across members and stays reserved to its issuer.
+func TestIdentifiers(t *testing.T) {
+	c := newGovChain(t, 3, 100)
+	i0, i1, i2 := c.issuers[0], c.issuers[1], c.issuers[2]
+	m, _, _ := admissionOf("uni")
+	m.Identifiers = []string{"https://uni.example", "did:web:uni.example"}
+	c.finalizeFull(c.govTx(i0, proposeAdd(m)))
+	c.finalizeFull(c.govTx(i1, voteOn(1, true)), c.govTx(i2, voteOn(1, true)))
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_PASSED, c.proposal(1).Status)
+	require.Equal(t, []string{"did:web:uni.example", "https://uni.example"}, c.issuer("uni").Identifiers, "kept sorted")
+
+	// another admission naming one of them is refused, on entry and at pass
+	taken, _, _ := admissionOf("copycat")
+	taken.Identifiers = []string{"did:web:uni.example"}
+	res := c.checkTx(c.govTx(i0, proposeAdd(taken)))
+	require.Equal(t, uint32(types.CodeIdentifierInUse), res.Code, res.Log)
+	i0.seq--
+
+	// a change by proposal; the dropped identifier stays reserved to uni
+	c.finalizeFull(c.govTx(i2, proposeIdents("uni", "did:web:uni.example", "did:web:new.uni.example")))
+	c.finalizeFull(c.govTx(i0, voteOn(2, true)), c.govTx(i1, voteOn(2, true)))
+	require.Equal(t, types.ProposalStatus_PROPOSAL_STATUS_PASSED, c.proposal(2).Status)
+	require.Equal(t, []string{"did:web:new.uni.example", "did:web:uni.example"}, c.issuer("uni").Identifiers)
+	res = c.checkTx(c.govTx(i0, proposeIdents("issuer1", "https://uni.example")))
+	require.Equal(t, uint32(types.CodeIdentifierInUse), res.Code, "a dropped identifier is not free: %s", res.Log)
+	i0.seq--
+
+	for _, tc := range []struct {
+		name   string
+		idents []string
+		code   types.Code
+	}{
+		{"not a DID or URL", []string{"uni"}, types.CodeBadIdentifier},
+		{"repeated", []string{"did:web:a", "did:web:a"}, types.CodeBadIdentifier},
+		{"with a space", []string{"did:web:a b"}, types.CodeBadIdentifier},
+		{"empty DID method id", []string{"did:web:"}, types.CodeBadIdentifier},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := c.app.Store().Hash()
+			res := c.checkTx(c.govTx(i0, proposeIdents("issuer1", tc.idents...)))
+			i0.seq--
+			require.Equal(t, uint32(tc.code), res.Code, res.Log)
+			require.Equal(t, before, c.app.Store().Hash())
+		})
+	}
+}

@@ -49,6 +49,7 @@ func (app *Application) InitChain(_ context.Context, req *abci.RequestInitChain)
 		if err := setRecord(st, types.IssuerKey(is.Id), &is); err != nil {
 			return nil, err
 		}
+		reserveIdentifiers(st, is.Id, is.Identifiers)
 		vals = append(vals, abci.Ed25519ValidatorUpdate(is.ValidatorPubkey, is.Power))
 	}
 	if err := setIssuerIndex(st, ids); err != nil {

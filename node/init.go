@@ -43,7 +43,17 @@ type InitOptions struct {
 	Genesis string
 	// Peers are the persistent peers, as ID@HOST:PORT[,...].
 	Peers string
+	// Identifiers are the founding issuer's identifiers (DIDs or URLs its
+	// credentials name in their issuer field); unused when joining.
+	Identifiers []string
 }
+
+// DevIdentifier is the identifier credledger dev gives its issuer.
+const DevIdentifier = "did:web:dev.test"
+
+// TestnetIdentifier returns the identifier testnet gives issuer I:
+// did:web:issuerI.test.
+func TestnetIdentifier(i int) string { return fmt.Sprintf("did:web:issuer%d.test", i) }
 
 // InitResult tells what InitHome created.
 type InitResult struct {
@@ -98,6 +108,9 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 	if err := types.ValidateIssuerID(opts.IssuerID); err != nil {
 		return nil, fmt.Errorf("--issuer: %w", err)
 	}
+	if err := types.ValidateIdentifiers(opts.Identifiers); err != nil {
+		return nil, fmt.Errorf("--identifier: %w", err)
+	}
 	if len(opts.ChainID) > cmttypes.MaxChainIDLen {
 		return nil, fmt.Errorf("--chain-id: %q is longer than %d characters", opts.ChainID, cmttypes.MaxChainIDLen)
 	}
@@ -138,6 +151,7 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 		gi := types.GenesisIssuer{
 			ID: opts.IssuerID, Name: opts.Moniker, Power: 10,
 			SigningPubKey: types.HexBytes(key.PublicKey()), ValidatorPubKey: types.HexBytes(valPub),
+			Identifiers: opts.Identifiers,
 		}
 		if doc, err = BuildGenesis(opts.ChainID, opts.GenesisTime, params, []types.GenesisIssuer{gi}); err != nil {
 			return nil, err

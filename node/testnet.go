@@ -98,6 +98,7 @@ func InitTestnet(opts TestnetOptions) ([]TestnetNode, error) {
 		issuers[i] = types.GenesisIssuer{
 			ID: issuer, Name: issuer, Power: 10,
 			SigningPubKey: types.HexBytes(key.PublicKey()), ValidatorPubKey: types.HexBytes(pv.Key.PubKey.Bytes()),
+			Identifiers: []string{TestnetIdentifier(i)},
 		}
 		cfgs[i] = cfg
 		nodes[i] = TestnetNode{

@@ -33,6 +33,7 @@ const (
 	CodeMissingMessage    Code = 20 // body has no message
 	CodeInvalidIssuerID   Code = 21 // issuer id is empty, too long or has bad characters
 	CodeKeyReplaced       Code = 22 // signed with a signing key the issuer has rotated away from
+	CodeBadIdentifier     Code = 23 // an issuer identifier is not a DID or URL, too long, repeated, or too many
 	CodeUnknownProposal   Code = 40 // vote on a proposal that does not exist
 	CodeProposalDecided   Code = 41 // vote on a proposal that already passed or was rejected
 	CodeProposalExpired   Code = 42 // vote on an expired proposal
@@ -42,6 +43,7 @@ const (
 	CodeLastIssuer        Code = 46 // removal that would leave no active issuer
 	CodeInvalidProposal   Code = 47 // malformed admission, removal or rotation fields
 	CodeIssuerNotActive   Code = 48 // removal of an issuer that is not active
+	CodeIdentifierInUse   Code = 49 // an identifier another member holds (or held)
 	CodeUnknownQuery      Code = 30 // unknown query path
 	CodeBadQuery          Code = 31 // malformed query data
 	CodeHeightUnavailable Code = 32 // the requested height is not stored
@@ -73,6 +75,7 @@ var codeNames = map[Code]string{
 	CodeMissingMessage:    "missing message",
 	CodeInvalidIssuerID:   "invalid issuer id",
 	CodeKeyReplaced:       "key replaced",
+	CodeBadIdentifier:     "bad identifier",
 	CodeUnknownProposal:   "unknown proposal",
 	CodeProposalDecided:   "proposal decided",
 	CodeProposalExpired:   "proposal expired",
@@ -82,6 +85,7 @@ var codeNames = map[Code]string{
 	CodeLastIssuer:        "last issuer",
 	CodeInvalidProposal:   "invalid proposal",
 	CodeIssuerNotActive:   "issuer not active",
+	CodeIdentifierInUse:   "identifier in use",
 	CodeUnknownQuery:      "unknown query path",
 	CodeBadQuery:          "bad query",
 	CodeHeightUnavailable: "height unavailable",

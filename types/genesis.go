@@ -64,6 +64,9 @@ type GenesisIssuer struct {
 	SigningPubKey   HexBytes `json:"signing_pubkey"`
 	ValidatorPubKey HexBytes `json:"validator_pubkey"`
 	Power           int64    `json:"power"`
+	// Identifiers are the DIDs or URLs the issuer's credentials name in
+	// their issuer field (types.ValidateIdentifier).
+	Identifiers []string `json:"identifiers,omitempty"`
 }
 
 // GenesisState is the app_state of a credledger genesis file.
@@ -127,6 +130,12 @@ func (g *GenesisState) ValidateBasic() error {
 			}
 			seen[k] = true
 		}
+		for _, ident := range is.Identifiers {
+			if seen["ident:"+ident] {
+				return fmt.Errorf("%w: issuer #%d (%s): identifier %q is another issuer's", ErrInvalidGenesis, i, is.ID, ident)
+			}
+			seen["ident:"+ident] = true
+		}
 	}
 	return nil
 }
@@ -148,13 +157,13 @@ func (is GenesisIssuer) ValidateBasic() error {
 	if is.Power <= 0 {
 		return fmt.Errorf("power %d: must be positive", is.Power)
 	}
-	return nil
+	return ValidateIdentifiers(is.Identifiers)
 }
 
 // Issuer returns the state record of a founding issuer.
 func (is GenesisIssuer) Issuer() Issuer {
 	return Issuer{
 		Id: is.ID, Name: is.Name, SigningPubkey: is.SigningPubKey, ValidatorPubkey: is.ValidatorPubKey,
-		Power: is.Power, Status: IssuerStatus_ISSUER_STATUS_ACTIVE,
+		Power: is.Power, Status: IssuerStatus_ISSUER_STATUS_ACTIVE, Identifiers: SortedIdentifiers(is.Identifiers),
 	}
 }

@@ -56,6 +56,16 @@ func TestDecodeGenesisState(t *testing.T) {
 			g.Issuers[2].ValidatorPubKey = types.HexBytes(testKey("x"))
 		}, "validator_pubkey is 64 bytes"},
 		{"validator key missing", func(g *types.GenesisState) { g.Issuers[0].ValidatorPubKey = nil }, "validator_pubkey is 0 bytes"},
+		{"identifiers", func(g *types.GenesisState) {
+			g.Issuers[0].Identifiers = []string{"did:web:a.test", "https://a.test/issuer"}
+			g.Issuers[1].Identifiers = []string{"did:web:b.test"}
+		}, ""},
+		{"identifier of another issuer", func(g *types.GenesisState) {
+			g.Issuers[0].Identifiers = []string{"did:web:a.test"}
+			g.Issuers[2].Identifiers = []string{"did:web:a.test"}
+		}, "is another issuer's"},
+		{"identifier not a DID or URL", func(g *types.GenesisState) { g.Issuers[1].Identifiers = []string{"b.test"} }, "want a DID"},
+		{"identifier repeated", func(g *types.GenesisState) { g.Issuers[1].Identifiers = []string{"did:web:b", "did:web:b"} }, "given twice"},
 		{"zero power", func(g *types.GenesisState) { g.Issuers[1].Power = 0 }, "power 0"},
 		{"negative power", func(g *types.GenesisState) { g.Issuers[1].Power = -5 }, "power -5"},
 		{"empty id", func(g *types.GenesisState) { g.Issuers[0].ID = "" }, "issuer id is empty"},

@@ -3,6 +3,7 @@ package types
 import (
 	"crypto/ed25519"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -48,7 +49,7 @@ func (m *MsgProposeAdmission) ValidateBasic() error {
 	if m.Power <= 0 || m.Power > MaxPower {
 		return Errorf(CodeInvalidProposal, "power %d: must be in 1..%d", m.Power, int64(MaxPower))
 	}
-	return nil
+	return ValidateIdentifiers(m.Identifiers)
 }
 
 // Describe says in words what a proposal would do.
@@ -60,6 +61,8 @@ func (p *Proposal) Describe() string {
 		return fmt.Sprintf("remove issuer %q", a.Removal.IssuerId)
 	case *Proposal_ReplaceKey:
 		return fmt.Sprintf("replace the signing key of issuer %q with %s", a.ReplaceKey.IssuerId, KeyID(a.ReplaceKey.NewSigningPubkey))
+	case *Proposal_Identifiers:
+		return fmt.Sprintf("set the identifiers of issuer %q to [%s]", a.Identifiers.IssuerId, strings.Join(a.Identifiers.Identifiers, " "))
 	}
 	return "unknown action"
 }

@@ -23,6 +23,7 @@ const (
 	PrefixLastID   byte = 0x07 // 0x07 -> last proposal id (uint64 big-endian; 0 before the first)
 	PrefixOpen     byte = 0x08 // 0x08 -> ProposalIDs of open proposals
 	PrefixIssuers  byte = 0x09 // 0x09 -> IDList of every issuer id, sorted
+	PrefixIdent    byte = 0x0A // 0x0A | identifier -> issuer id (the member whose credentials name it)
 )
 
 // ProposalKey returns the key of a governance proposal.
@@ -53,6 +54,10 @@ func StatusKey(hash []byte) []byte { return prefixed(PrefixStatus, hash) }
 
 // IssuerKey returns the key of an issuer record.
 func IssuerKey(id string) []byte { return prefixed(PrefixIssuer, []byte(id)) }
+
+// IdentifierKey returns the key of the identifier index entry of a DID or
+// URL: its value is the id of the member that holds the identifier.
+func IdentifierKey(identifier string) []byte { return prefixed(PrefixIdent, []byte(identifier)) }
 
 // SequenceKey returns the key of an issuer's next sequence number.
 func SequenceKey(id string) []byte { return prefixed(PrefixSequence, []byte(id)) }

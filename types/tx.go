@@ -146,6 +146,8 @@ func (b *TxBody) Action() string {
 		return ActionRotateKey
 	case *TxBody_ProposeReplaceKey:
 		return ActionProposeReplaceKey
+	case *TxBody_ProposeIdentifiers:
+		return ActionProposeIdentifiers
 	}
 	return ""
 }
@@ -170,6 +172,8 @@ func (b *TxBody) ValidateBasic(p Params) error {
 		return validateKey("new signing key", m.RotateKey.GetNewSigningPubkey())
 	case *TxBody_ProposeReplaceKey:
 		return m.ProposeReplaceKey.ValidateBasic()
+	case *TxBody_ProposeIdentifiers:
+		return m.ProposeIdentifiers.ValidateBasic()
 	}
 	hashes := b.Hashes()
 	if len(hashes) == 0 {
@@ -225,6 +229,8 @@ const (
 	// ActionProposeReplaceKey proposes that the consortium replace an
 	// issuer's signing key.
 	ActionProposeReplaceKey = "propose_replace_key"
+	// ActionProposeIdentifiers proposes to set an issuer's identifiers.
+	ActionProposeIdentifiers = "propose_identifiers"
 )
 
 // NewTxBody returns a body carrying one message of the named action

@@ -31,7 +31,7 @@ func newDevCmd() *cobra.Command {
 			cfg := node.CometConfig(home, "", 0)
 			if _, err := os.Stat(cfg.GenesisFile()); os.IsNotExist(err) {
 				// CometBFT's default ports, but on loopback only
-				res, err := node.InitHome(node.InitOptions{Home: home, BasePort: devBasePort})
+				res, err := node.InitHome(node.InitOptions{Home: home, BasePort: devBasePort, Identifiers: []string{node.DevIdentifier}})
 				if err != nil {
 					return err
 				}

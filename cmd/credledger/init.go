@@ -18,6 +18,9 @@ func newInitCmd() *cobra.Command {
 			if opts.Home == "" {
 				return fmt.Errorf("--home is required")
 			}
+			if opts.Genesis != "" && len(opts.Identifiers) > 0 {
+				return fmt.Errorf("--identifier does not apply with --genesis: a joining issuer's identifiers are set by its admission (issuer propose-add --identifier)")
+			}
 			res, err := node.InitHome(opts)
 			if err != nil {
 				return err
@@ -34,6 +37,7 @@ func newInitCmd() *cobra.Command {
 	f.IntVar(&opts.BasePort, "base-port", 0, "listen on 127.0.0.1: p2p on P, RPC on P+1 (default: CometBFT's ports)")
 	f.StringVar(&opts.Genesis, "genesis", "", "join an existing network: its genesis.json (the node starts as a full node)")
 	f.StringVar(&opts.Peers, "peers", "", "persistent peers, NODE_ID@HOST:PORT[,...]")
+	f.StringSliceVar(&opts.Identifiers, "identifier", nil, "a DID or URL the founding issuer's credentials name in their issuer field (repeatable)")
 	return cmd
 }
 

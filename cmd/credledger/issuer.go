@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -38,7 +39,7 @@ func (g *govFlags) prepare() (*keys.Key, *client.Client, error) {
 
 func newIssuerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "issuer", Short: "Consortium membership: list issuers, propose admissions and removals, vote, rotate keys"}
-	cmd.AddCommand(newIssuerListCmd(), newIssuerShowCmd(), newProposeAddCmd(), newProposeRemoveCmd(), newProposeReplaceKeyCmd(), newVoteCmd(), newRotateKeyCmd())
+	cmd.AddCommand(newIssuerListCmd(), newIssuerShowCmd(), newProposeAddCmd(), newProposeRemoveCmd(), newProposeReplaceKeyCmd(), newProposeIdentifiersCmd(), newVoteCmd(), newRotateKeyCmd())
 	return cmd
 }
 
@@ -52,7 +53,9 @@ type issuerJSON struct {
 	SigningPubKey   string `json:"signing_pubkey"`
 	ValidatorPubKey string `json:"validator_pubkey"`
 	KeyHeight       int64  `json:"signing_key_height"`
-	PreviousKeys    []struct {
+	// Identifiers are the DIDs or URLs its credentials name.
+	Identifiers  []string `json:"identifiers"`
+	PreviousKeys []struct {
 		PubKey string `json:"pubkey"`
 		From   int64  `json:"from_height"`
 		Until  int64  `json:"until_height"`
@@ -64,6 +67,7 @@ func newIssuerJSON(is *types.Issuer) issuerJSON {
 		ID: is.Id, Name: is.Name, Status: is.Status.StatusWord(), Power: is.Power, JoinedHeight: is.JoinedHeight,
 		LeftHeight: is.LeftHeight, SigningPubKey: hex.EncodeToString(is.SigningPubkey),
 		ValidatorPubKey: hex.EncodeToString(is.ValidatorPubkey), KeyHeight: is.SigningKeyHeight,
+		Identifiers: append([]string{}, is.Identifiers...),
 	}
 	j.PreviousKeys = make([]struct {
 		PubKey string `json:"pubkey"`
@@ -81,7 +85,11 @@ func issuerLine(is *types.Issuer) string {
 	if is.LeftHeight > 0 {
 		left = fmt.Sprint(is.LeftHeight)
 	}
-	return fmt.Sprintf("%-20s %-24q %-8s power=%-6d joined=%-6d left=%s", is.Id, is.Name, is.Status.StatusWord(), is.Power, is.JoinedHeight, left)
+	idents := "-"
+	if len(is.Identifiers) > 0 {
+		idents = strings.Join(is.Identifiers, ",")
+	}
+	return fmt.Sprintf("%-20s %-24q %-8s power=%-6d joined=%-6d left=%-6s identifiers=%s", is.Id, is.Name, is.Status.StatusWord(), is.Power, is.JoinedHeight, left, idents)
 }
 
 func newIssuerListCmd() *cobra.Command {
@@ -179,6 +187,7 @@ func newProposeAddCmd() *cobra.Command {
 	f.StringVar(&issuerPub, "issuer-pubkey", "", "its tx signing key (hex; from \"credledger keys show NAME\" on its side)")
 	f.StringVar(&validatorPub, "validator-pubkey", "", "its validator key (hex or base64; from \"credledger show-validator\" on its side)")
 	f.Int64Var(&m.Power, "power", 10, "its voting power")
+	f.StringSliceVar(&m.Identifiers, "identifier", nil, "a DID or URL its credentials name in their issuer field (repeatable)")
 	g.register(cmd)
 	return cmd
 }
@@ -230,6 +239,30 @@ but its power is left out of the tally.`,
 	}
 	cmd.Flags().StringVar(&m.IssuerId, "id", "", "the issuer whose key is replaced")
 	cmd.Flags().StringVar(&pub, "issuer-pubkey", "", "its owner's new tx signing key (hex; from \"credledger keys show NAME\" on the owner's side)")
+	g.register(cmd)
+	return cmd
+}
+
+func newProposeIdentifiersCmd() *cobra.Command {
+	var g govFlags
+	var m types.MsgProposeIdentifiers
+	cmd := &cobra.Command{
+		Use:   "propose-identifiers --id ID --identifier DID_OR_URL... --from NAME --home DIR",
+		Short: "Propose to set an issuer's identifiers (the DIDs or URLs its credentials name); counts as your yes vote",
+		Long: `Propose to set issuer ID's identifiers to exactly the --identifier values given:
+the DIDs or URLs that its credentials name in their issuer field, which
+verify checks. Identifiers are unique across members, and one an issuer
+gives up stays reserved to it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.ValidateBasic(); err != nil {
+				return err
+			}
+			return submitGov(cmd, &g, func(b *types.TxBody) { b.Msg = &types.TxBody_ProposeIdentifiers{ProposeIdentifiers: &m} })
+		},
+	}
+	cmd.Flags().StringVar(&m.IssuerId, "id", "", "the issuer whose identifiers are set")
+	cmd.Flags().StringSliceVar(&m.Identifiers, "identifier", nil, "a DID or URL (repeatable; the new list replaces the old one)")
 	g.register(cmd)
 	return cmd
 }

@@ -693,15 +693,16 @@ type netProposalOut struct {
 }
 
 type netIssuerOut struct {
-	ID               string `json:"id"`
-	Name             string `json:"name"`
-	Status           string `json:"status"`
-	Power            int64  `json:"power"`
-	JoinedHeight     int64  `json:"joined_height"`
-	LeftHeight       int64  `json:"left_height"`
-	SigningPubKey    string `json:"signing_pubkey"`
-	ValidatorPubKey  string `json:"validator_pubkey"`
-	SigningKeyHeight int64  `json:"signing_key_height"`
+	ID               string   `json:"id"`
+	Name             string   `json:"name"`
+	Status           string   `json:"status"`
+	Power            int64    `json:"power"`
+	JoinedHeight     int64    `json:"joined_height"`
+	LeftHeight       int64    `json:"left_height"`
+	SigningPubKey    string   `json:"signing_pubkey"`
+	ValidatorPubKey  string   `json:"validator_pubkey"`
+	SigningKeyHeight int64    `json:"signing_key_height"`
+	Identifiers      []string `json:"identifiers"`
 	PreviousKeys     []struct {
 		PubKey      string `json:"pubkey"`
 		FromHeight  int64  `json:"from_height"`

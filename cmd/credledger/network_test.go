@@ -203,7 +203,8 @@ func TestAdmissionAndRemovalEndToEnd(t *testing.T) {
 
 	// admission: proposed by issuer0, pending after issuer1, passed by issuer2
 	prop := tn.gov(t, "issuer", "propose-add", "--id", "uni5", "--name", "University Five",
-		"--issuer-pubkey", key.PubKey, "--validator-pubkey", valKey, "--power", "10", "--from", "issuer0", "--home", n0.home)
+		"--issuer-pubkey", key.PubKey, "--validator-pubkey", valKey, "--power", "10",
+		"--identifier", "did:web:uni5.test", "--identifier", "https://uni5.example", "--from", "issuer0", "--home", n0.home)
 	p := prop.Proposal
 	require.NotNil(t, p)
 	require.Equal(t, uint64(1), p.ID)
@@ -235,6 +236,10 @@ func TestAdmissionAndRemovalEndToEnd(t *testing.T) {
 	require.Equal(t, joined, is.JoinedHeight)
 	require.Equal(t, key.PubKey, is.SigningPubKey)
 	require.Equal(t, valKey, is.ValidatorPubKey)
+	require.Equal(t, []string{"did:web:uni5.test", "https://uni5.example"}, is.Identifiers)
+	var founder netIssuerOut
+	netCLIJSON(t, bin, &founder, "issuer", "show", "issuer2", "--home", n3.home)
+	require.Equal(t, []string{"did:web:issuer2.test"}, founder.Identifiers, "testnet gives issuer I did:web:issuerI.test")
 
 	// the new issuer anchors through its own node, and its validator signs
 	own := netRandomHex(t)

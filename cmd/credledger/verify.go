@@ -168,7 +168,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 	fs := cmd.Flags()
 	fs.StringVar(&lightHome, "light-home", "", "directory of the trusted header store (default ~/.credledger-light/CHAIN_ID)")
 	fs.StringVar(&bundlePath, "bundle", "", "verify this proof bundle offline instead of asking nodes")
-	fs.DurationVar(&maxAge, "max-age", DefaultMaxAge, "fail (exit 1) if the header the verdict is checked against is older than this; 0: no limit (with --bundle the default is no limit: a bundle is a snapshot)")
+	fs.DurationVar(&maxAge, "max-age", DefaultMaxAge, "fail (exit 1) if the header the verdict is checked against is older than this; 0: no limit. With --bundle there is no limit unless given (a bundle is a snapshot)")
 	return cmd
 }
 
