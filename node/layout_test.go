@@ -61,6 +61,7 @@ func TestLayout(t *testing.T) {
 		{"./types", nil, databases},
 		{"./types/query", []string{"types"}, databases},
 		{"./types/credhash", nil, databases},
+		{"./types/credential", []string{"types"}, append([]string{"github.com/cometbft/cometbft"}, databases...)},
 		{"./config", []string{"types"}, databases},
 		{"./node/keys", []string{"types"}, append([]string{"net", "github.com/cometbft/cometbft"}, databases...)},
 		{"./node/bundle", []string{"types"}, append([]string{"github.com/cometbft/cometbft/light", "github.com/cometbft/cometbft/rpc", "github.com/cometbft/cometbft/p2p"}, databases...)},

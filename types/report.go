@@ -27,6 +27,9 @@ type Report struct {
 	// (zero when there is no such record, or when SetCommitTimes was not
 	// called).
 	AnchorTime, StatusTime time.Time
+	// Claims are what the credential says about itself, as checked by
+	// ApplyClaims (zero if it was not read or has none).
+	Claims Claims
 	// IssuerRecord is the record of the issuer the verdict names, proven
 	// against the same header; nil if it was not checked, if the verdict
 	// names no issuer, or if the proof shows there is no such issuer.
@@ -97,6 +100,50 @@ func (r *Report) SetCommitTimes(timeOf func(height int64) (time.Time, error)) er
 		if r.StatusTime, err = at(r.Status.Height + 1); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// Claims are what a credential says about itself that a verdict checks.
+type Claims struct {
+	// Issuer is the issuer the credential names: one of the issuer's
+	// identifiers (a DID or URL), or its member id ("" if none).
+	Issuer string
+	// ValidFrom and ValidUntil bound the credential's own validity period
+	// (zero: unbounded on that side).
+	ValidFrom, ValidUntil time.Time
+}
+
+// ApplyClaims turns the proven verdict into the verdict for a credential
+// that makes claims c, checking, in this order after the proofs: that it
+// is anchored (a credential with no record stays not_anchored); that the
+// issuer it names is the one whose record it has (issuer_mismatch); its
+// status (revoked and suspended stand); and its validity period at the
+// time of the proving header (expired, not_yet_valid). Checking the issuer
+// requires IssuerRecord when the result names an issuer.
+func (r *Report) ApplyClaims(c Claims) error {
+	r.Claims = c
+	if r.Verdict == VerdictNotAnchored {
+		return nil
+	}
+	if c.Issuer != "" {
+		is := r.IssuerRecord
+		if is == nil || is.Id != r.Issuer() {
+			return fmt.Errorf("%w: the record of issuer %q is needed to check the issuer the credential names", ErrMalformedAnswer, r.Issuer())
+		}
+		if c.Issuer != is.Id && !is.HasIdentifier(c.Issuer) {
+			r.Verdict = VerdictIssuerMismatch
+			return nil
+		}
+	}
+	if r.Verdict != VerdictValid {
+		return nil
+	}
+	switch at := r.HeaderTime; {
+	case !c.ValidFrom.IsZero() && at.Before(c.ValidFrom):
+		r.Verdict = VerdictNotYetValid
+	case !c.ValidUntil.IsZero() && !at.Before(c.ValidUntil):
+		r.Verdict = VerdictExpired
 	}
 	return nil
 }

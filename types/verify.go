@@ -12,16 +12,27 @@ import (
 // Verdict is what a verifier concludes about a credential hash.
 type Verdict string
 
-// The four verdicts. Their strings are part of the CLI's JSON contract.
+// The verdicts. Their strings are part of the CLI's JSON contract.
 const (
 	VerdictValid       Verdict = "valid"
 	VerdictRevoked     Verdict = "revoked"
 	VerdictSuspended   Verdict = "suspended"
 	VerdictNotAnchored Verdict = "not_anchored"
+	// VerdictIssuerMismatch: the credential names an issuer that is not the
+	// one whose record it has.
+	VerdictIssuerMismatch Verdict = "issuer_mismatch"
+	// VerdictVoided: the consortium voided the issuer's records from a
+	// height on (a stolen key), and this record is among them.
+	VerdictVoided Verdict = "voided"
+	// VerdictExpired and VerdictNotYetValid: the credential's own validity
+	// period does not include the verdict's time.
+	VerdictExpired     Verdict = "expired"
+	VerdictNotYetValid Verdict = "not_yet_valid"
 )
 
 // ExitCode returns the process exit code the CLI uses for the verdict:
-// 0 valid, 2 revoked, 3 suspended, 4 not anchored (1 is reserved for errors).
+// 0 valid, 2 revoked, 3 suspended, 4 not anchored, 5 issuer mismatch,
+// 6 voided, 7 expired or not yet valid (1 is reserved for errors).
 func (v Verdict) ExitCode() int {
 	switch v {
 	case VerdictValid:
@@ -32,6 +43,12 @@ func (v Verdict) ExitCode() int {
 		return 3
 	case VerdictNotAnchored:
 		return 4
+	case VerdictIssuerMismatch:
+		return 5
+	case VerdictVoided:
+		return 6
+	case VerdictExpired, VerdictNotYetValid:
+		return 7
 	}
 	return 1
 }

@@ -32,7 +32,7 @@ Exits 0 once the bundle is written, whatever the verdict; 1 on error.`,
 			if out == "" {
 				return errors.New("-o BUNDLE.json is required")
 			}
-			hash, file, err := oneTarget(args, f.hashHex, f.raw)
+			target, err := oneTarget(args, f.hashHex, f.raw, f.issuer)
 			if err != nil {
 				return err
 			}
@@ -41,8 +41,11 @@ Exits 0 once the bundle is written, whatever the verdict; 1 on error.`,
 				return err
 			}
 			defer lc.Close() //nolint:errcheck // in memory
-			b, rep, err := lc.Prove(cmd.Context(), hash, f.atHeight)
+			b, rep, err := lc.Prove(cmd.Context(), target.hash, f.atHeight)
 			if err != nil {
+				return err
+			}
+			if err := rep.ApplyClaims(target.claims); err != nil {
 				return err
 			}
 			if err := b.Save(out); err != nil {
@@ -52,7 +55,7 @@ Exits 0 once the bundle is written, whatever the verdict; 1 on error.`,
 			if err != nil {
 				return fmt.Errorf("bundle written, but: %w", err)
 			}
-			j := newVerifyJSON(rep, file, "light-client")
+			j := newVerifyJSON(rep, target.file, "light-client")
 			j.Bundle, j.BundleBytes = out, int(fi.Size())
 			if f.json() {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(j)

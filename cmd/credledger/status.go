@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,7 +14,7 @@ import (
 
 func newStatusCmd() *cobra.Command {
 	var f nodeFlags
-	var hashHex string
+	var hashHex, issuer string
 	var raw bool
 	var wait time.Duration
 	cmd := &cobra.Command{
@@ -21,10 +22,12 @@ func newStatusCmd() *cobra.Command {
 		Short: "Check a credential with a Merkle proof against the node's header",
 		Long: `Query a credential with proofs, fetch the header that commits to that state
 from the same node, check the proofs against its app hash and print the verdict.
-Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
+A JSON credential's issuer field and validity dates are checked too (see
+verify). Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored,
+5 issuer mismatch, 7 expired or not yet valid, 1 error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			hash, file, err := oneTarget(args, hashHex, raw)
+			target, err := oneTarget(args, hashHex, raw, issuer)
 			if err != nil {
 				return err
 			}
@@ -32,11 +35,14 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 			if err != nil {
 				return err
 			}
-			rep, err := c.CredentialStatus(cmd.Context(), hash, wait)
+			rep, err := c.CredentialStatus(cmd.Context(), target.hash, wait)
 			if err != nil {
 				return err
 			}
-			if err := printStatus(cmd, rep, file, f.output); err != nil {
+			if err := rep.ApplyClaims(target.claims); err != nil {
+				return err
+			}
+			if err := printStatus(cmd, rep, target.file, f.output); err != nil {
 				return err
 			}
 			if code := rep.Verdict.ExitCode(); code != 0 {
@@ -48,6 +54,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 	f.register(cmd, "use the node configured in this home", "")
 	cmd.Flags().StringVar(&hashHex, "hash", "", "credential hash as 64 hex digits")
 	cmd.Flags().BoolVar(&raw, "raw", false, rawUsage)
+	cmd.Flags().StringVar(&issuer, "issuer", "", issuerUsage)
 	cmd.Flags().DurationVar(&wait, "wait", 10*time.Second, "how long to wait for the header that proves the latest state")
 	return cmd
 }
@@ -73,6 +80,14 @@ type statusJSON struct {
 	HeaderHeight int64   `json:"header_height"`
 	HeaderTime   string  `json:"header_time"`
 	AppHash      string  `json:"app_hash"`
+	// IssuerIdentifiers are the identifiers of the issuer the verdict
+	// names (null when its record was not read).
+	IssuerIdentifiers []string `json:"issuer_identifiers"`
+	// NamedIssuer is the issuer the credential names (its issuer field, or
+	// --issuer); ValidFrom and ValidUntil its validity period.
+	NamedIssuer string  `json:"named_issuer,omitempty"`
+	ValidFrom   *string `json:"valid_from,omitempty"`
+	ValidUntil  *string `json:"valid_until,omitempty"`
 }
 
 // timeString formats t for the JSON output (RFC 3339, UTC).
@@ -92,6 +107,16 @@ func newStatusJSON(rep *types.Report, file string) statusJSON {
 	}
 	if s := rep.Status; s != nil {
 		j.Reason, j.StatusIssuer, j.StatusHeight, j.StatusTime = s.Reason, s.IssuerId, s.Height, timeString(rep.StatusTime)
+	}
+	if is := rep.IssuerRecord; is != nil {
+		j.IssuerIdentifiers = append([]string{}, is.Identifiers...)
+	}
+	j.NamedIssuer = rep.Claims.Issuer
+	if !rep.Claims.ValidFrom.IsZero() {
+		j.ValidFrom = timeString(rep.Claims.ValidFrom)
+	}
+	if !rep.Claims.ValidUntil.IsZero() {
+		j.ValidUntil = timeString(rep.Claims.ValidUntil)
 	}
 	return j
 }
@@ -114,6 +139,24 @@ func printStatus(cmd *cobra.Command, rep *types.Report, file, output string) err
 		fmt.Fprintf(w, "status:   %s by %s at height %d (%s), reason: %q\n",
 			rep.Status.Status.StatusWord(), j.StatusIssuer, j.StatusHeight, *j.StatusTime, j.Reason)
 	}
+	if j.NamedIssuer != "" {
+		how := "matches"
+		if rep.Verdict == types.VerdictIssuerMismatch {
+			how = "is not"
+		}
+		fmt.Fprintf(w, "names:    issuer %s, which %s %s (identifiers: %s)\n", j.NamedIssuer, how, rep.Issuer(), strings.Join(j.IssuerIdentifiers, ", "))
+	}
+	if j.ValidFrom != nil || j.ValidUntil != nil {
+		fmt.Fprintf(w, "validity: from %s until %s\n", orDash(j.ValidFrom), orDash(j.ValidUntil))
+	}
 	fmt.Fprintf(w, "proof:    checked against app hash %s of header %d (chain %s, %s)\n", j.AppHash, j.HeaderHeight, j.ChainID, j.HeaderTime)
 	return nil
+}
+
+// orDash returns *s, or "-" for nil.
+func orDash(s *string) string {
+	if s == nil {
+		return "-"
+	}
+	return *s
 }

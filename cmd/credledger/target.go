@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/credential"
 	"github.com/credledger/credledger/types/credhash"
 )
 
@@ -34,27 +35,69 @@ func hashCredentialFile(path string, raw bool) (credhash.FileHash, error) {
 	return f, err
 }
 
-// oneTarget returns the hash of the one FILE or --hash given; raw hashes
-// the file's exact bytes.
-func oneTarget(args []string, hashHex string, raw bool) ([]byte, string, error) {
+// credTarget is the one credential a status, verify or prove command is
+// about: its hash, the file it came from ("" for --hash), and the claims it
+// makes that the verdict checks.
+type credTarget struct {
+	hash   []byte
+	file   string
+	claims types.Claims
+}
+
+// oneTarget returns the one FILE or --hash given; raw hashes the file's
+// exact bytes. The claims are a JSON credential's issuer and dates, and
+// --issuer (issuer, which must agree with the file's when both are given).
+func oneTarget(args []string, hashHex string, raw bool, issuer string) (credTarget, error) {
+	var t credTarget
 	switch {
 	case len(args) == 1 && hashHex != "":
-		return nil, "", fmt.Errorf("give either FILE or --hash, not both")
+		return t, errors.New("give either FILE or --hash, not both")
 	case len(args) == 1:
 		f, err := hashCredentialFile(args[0], raw)
 		if err != nil {
-			return nil, "", err
+			return t, err
 		}
-		return f.Hash[:], args[0], nil
+		t.hash, t.file = f.Hash[:], args[0]
+		if f.CanonicalJSON {
+			if t.claims, err = fileClaims(args[0]); err != nil {
+				return t, err
+			}
+		}
 	case hashHex != "":
 		h, err := types.ParseHash(hashHex)
 		if err != nil {
-			return nil, "", fmt.Errorf("--hash: %w", err)
+			return t, fmt.Errorf("--hash: %w", err)
 		}
-		return h, "", nil
+		t.hash = h
+	default:
+		return t, errors.New("give a credential FILE or --hash HEX")
 	}
-	return nil, "", fmt.Errorf("give a credential FILE or --hash HEX")
+	switch {
+	case issuer == "":
+	case t.claims.Issuer != "" && t.claims.Issuer != issuer:
+		return t, fmt.Errorf("--issuer %q: the credential names issuer %q", issuer, t.claims.Issuer)
+	default:
+		t.claims.Issuer = issuer
+	}
+	return t, nil
 }
+
+// fileClaims reads the claims of a JSON credential file (already hashed,
+// so it exists and is at most credhash.MaxJSONSize bytes).
+func fileClaims(path string) (types.Claims, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return types.Claims{}, fmt.Errorf("read credential file %q: %w", path, err)
+	}
+	c, err := credential.Parse(data)
+	if err != nil {
+		return types.Claims{}, fmt.Errorf("credential file %q: %w", path, err)
+	}
+	return c, nil
+}
+
+// issuerUsage is the usage of --issuer on status, verify and prove.
+const issuerUsage = "the issuer the credential must be from: an identifier (DID or URL) or member id; a FILE's own issuer field is checked without it"
 
 // collectTargets hashes the files (raw: their exact bytes) and parses the
 // hex hashes, rejecting a mix of none or a bad entry with a message naming it.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -58,6 +59,7 @@ type lightFlags struct {
 	wait      time.Duration
 	outputFlag
 	hashHex string
+	issuer  string
 	raw     bool
 }
 
@@ -70,6 +72,7 @@ func (f *lightFlags) register(cmd *cobra.Command) {
 	fs.Int64Var(&f.atHeight, "at-height", 0, "answer as of this state height (default: the latest whose header is out)")
 	fs.DurationVar(&f.wait, "wait", light.DefaultHeaderWait, "how long to wait for the header that proves the state")
 	fs.StringVar(&f.hashHex, "hash", "", "credential hash as 64 hex digits")
+	fs.StringVar(&f.issuer, "issuer", "", issuerUsage)
 	fs.BoolVar(&f.raw, "raw", false, rawUsage)
 }
 
@@ -125,7 +128,15 @@ be younger than --max-age (2m by default online); --at-height N asks about a
 past state. A primary that is behind, serves a bad proof or header, or a
 witness that disagrees with it, is an error (exit 1) naming what failed,
 never a verdict.
-Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
+A JSON credential's own claims are checked after the proofs, in this order:
+anchored, the issuer it names (its issuer field, a string or an object's id,
+must be an identifier or the id of the issuer whose record it has: else
+issuer_mismatch; --issuer does the same for --hash), status (revoked,
+suspended), and its validity period (VC 2.0 validFrom/validUntil or VC 1.1
+issuanceDate/expirationDate) at the time of the proving header (expired,
+not_yet_valid).
+Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 5 issuer
+mismatch, 7 expired or not yet valid, 1 error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.checkOutput(); err != nil {
@@ -173,7 +184,7 @@ Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 1 error.`,
 }
 
 func verifyOnline(cmd *cobra.Command, f *lightFlags, args []string, lightHome string) (*types.Report, string, error) {
-	hash, file, err := oneTarget(args, f.hashHex, f.raw)
+	target, err := oneTarget(args, f.hashHex, f.raw, f.issuer)
 	if err != nil {
 		return nil, "", err
 	}
@@ -186,8 +197,11 @@ func verifyOnline(cmd *cobra.Command, f *lightFlags, args []string, lightHome st
 		return nil, "", err
 	}
 	defer lc.Close() //nolint:errcheck // nothing to do about it
-	rep, err := lc.Verify(cmd.Context(), hash, f.atHeight)
-	return rep, file, err
+	rep, err := lc.Verify(cmd.Context(), target.hash, f.atHeight)
+	if err != nil {
+		return nil, "", err
+	}
+	return rep, target.file, rep.ApplyClaims(target.claims)
 }
 
 func verifyBundleFile(cmd *cobra.Command, f *lightFlags, args []string, path string) (*types.Report, string, error) {
@@ -204,21 +218,22 @@ func verifyBundleFile(cmd *cobra.Command, f *lightFlags, args []string, path str
 	if err != nil {
 		return nil, "", err
 	}
-	var file string
+	var target credTarget
 	if len(args) == 1 || f.hashHex != "" {
-		var want []byte
-		if want, file, err = oneTarget(args, f.hashHex, f.raw); err != nil {
+		if target, err = oneTarget(args, f.hashHex, f.raw, f.issuer); err != nil {
 			return nil, "", err
 		}
-		if hex.EncodeToString(want) != hex.EncodeToString(b.Hash) {
-			return nil, "", fmt.Errorf("bundle %s is about %x, not %x", path, b.Hash, want)
+		if !bytes.Equal(target.hash, b.Hash) {
+			return nil, "", fmt.Errorf("bundle %s is about %x, not %x", path, b.Hash, target.hash)
 		}
+	} else if f.issuer != "" {
+		target.claims.Issuer = f.issuer
 	}
 	rep, err := bundle.Verify(b, root, time.Now(), f.trustingPeriod)
 	if err != nil {
 		return nil, "", fmt.Errorf("bundle %s: %w", path, err)
 	}
-	return rep, file, nil
+	return rep, target.file, rep.ApplyClaims(target.claims)
 }
 
 // verifyJSON is the JSON of verify and prove: status's fields plus what the

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/credledger/credledger/types"
+	"github.com/credledger/credledger/types/query"
 )
 
 // CredentialStatus fetches the latest answer about hash with its proofs,
@@ -63,6 +64,11 @@ func (c *Client) tryCredentialStatus(ctx context.Context, hash []byte, chainID s
 		if err != nil {
 			return nil, err
 		}
+		if id := res.Issuer(); id != "" {
+			if rep.IssuerRecord, err = c.issuerAt(ctx, id, p.Height, appHash); err != nil {
+				return nil, err
+			}
+		}
 		return rep, nil
 	}
 	rep, err := check(p.Height + 1)
@@ -77,4 +83,22 @@ func (c *Client) tryCredentialStatus(ctx context.Context, hash []byte, chainID s
 		return nil, nil
 	}
 	return rep, err
+}
+
+// issuerAt returns issuer id's record as of state height, checked against
+// appHash (nil if the proof shows there is no such issuer).
+func (c *Client) issuerAt(ctx context.Context, id string, height int64, appHash []byte) (*types.Issuer, error) {
+	res, err := c.query(ctx, query.PathIssuer, []byte(id), height)
+	if err != nil {
+		return nil, err
+	}
+	p, err := query.DecodeIssuer(id, &res.Response)
+	if err != nil {
+		return nil, err
+	}
+	is, err := types.VerifyIssuer(id, p.Value, p.Proof, appHash)
+	if err != nil {
+		return nil, fmt.Errorf("issuer answer for state %d: %w", height, err)
+	}
+	return is, nil
 }
