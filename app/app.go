@@ -7,8 +7,11 @@ import (
 	"github.com/cometbft/cometbft/libs/log"
 )
 
-// AppVersion is the application protocol version reported in Info.
-const AppVersion uint64 = 1
+// AppVersion is the application protocol version reported in Info. 2: every
+// issuer's own record of a hash (key 0x0B) replaced the one-record layout
+// (0x01/0x02) of version 1; a version-1 chain's state is not read, so it
+// is a new chain, not an upgrade.
+const AppVersion uint64 = 2
 
 // Version is the software version reported in Info.
 const Version = "0.1.0"

@@ -72,8 +72,9 @@ func TestDeterminism(t *testing.T) {
 // goldenAppHash is the app hash after goldenScenario. It pins the key
 // layout, the record encodings, the execution rules and the IAVL version:
 // if it changes, existing chains can no longer be replayed, so never update
-// it without a migration plan.
-const goldenAppHash = "39d90d88fdc9be09d8809fbd7ec6366f79367776bf2631803acdf5d61048988e"
+// it without a migration plan. (It changed with the move from one record
+// per hash, keys 0x01 and 0x02, to every issuer's own record, key 0x0B.)
+const goldenAppHash = "674fb4b12637bbe315858935ef47ab68ada3b30875c3674831cc3a240894d9ee"
 
 // goldenScenario runs a fixed sequence of blocks on c (three issuers).
 func goldenScenario(c *testChain) {
@@ -84,10 +85,14 @@ func goldenScenario(c *testChain) {
 		c.tx(a, revokeMsg("fraud", h[0])),
 		c.tx(a, suspendMsg("audit", h[1])),
 		c.tx(d, revokeMsg("issued off-ledger", h[4])),
-		c.tx(b, anchorMsg(h[2])), // rejected: anchored by a
+		// b's own record of a hash a anchored: accepted (the one-record
+		// layout rejected it, CodeAlreadyAnchored)
+		c.tx(b, anchorMsg(h[2])),
+		c.tx(a, anchorMsg(h[2])), // rejected: a anchored it already
 	)
-	require.NotZero(c.t, res[3].Code)
-	b.seq--
+	require.Zero(c.t, res[3].Code, res[3].Log)
+	require.Equal(c.t, uint32(types.CodeAlreadyAnchored), res[4].Code, res[4].Log)
+	a.seq--
 	c.commitOK()
 	c.commitOK(
 		c.tx(a, reinstateMsg("cleared", h[1])),
@@ -95,7 +100,11 @@ func goldenScenario(c *testChain) {
 		c.tx(a, anchorMsg(h[5], h[6])),
 		c.tx(d, anchorMsg(h[7])),
 	)
-	c.commitOK(c.tx(b, reinstateMsg("ok", h[3])), c.tx(d, revokeMsg("superseded", h[7])))
+	c.commitOK(
+		c.tx(b, reinstateMsg("ok", h[3])),
+		c.tx(d, revokeMsg("superseded", h[7])),
+		c.tx(a, anchorMsg(h[4])), // a's record next to d's off-ledger revocation
+	)
 }
 
 // TestGoldenAppHash checks the app hash of a fixed scenario against a
@@ -116,6 +125,27 @@ func TestGoldenAppHash(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, int64(5), info.LastBlockHeight)
 			require.Equal(t, goldenAppHash, hex.EncodeToString(info.LastBlockAppHash))
+			// what the pinned state holds, issuer by issuer
+			h := testHashes(1, 8)
+			for _, want := range []struct {
+				hash    []byte
+				issuer  string
+				verdict types.Verdict
+				history int
+			}{
+				{h[0], "issuer0", types.VerdictRevoked, 0},
+				{h[1], "issuer0", types.VerdictValid, 1},
+				{h[2], "issuer0", types.VerdictValid, 0},
+				{h[2], "issuer1", types.VerdictValid, 0},
+				{h[3], "issuer1", types.VerdictValid, 1},
+				{h[4], "issuer0", types.VerdictValid, 0},
+				{h[4], "issuer2", types.VerdictRevoked, 0},
+				{h[7], "issuer2", types.VerdictRevoked, 0},
+			} {
+				res := c.verdictOf(want.hash, want.issuer)
+				require.Equalf(t, want.verdict, res.Verdict, "%s's record of %x", want.issuer, want.hash)
+				require.Len(t, c.entry(want.hash, want.issuer).History, want.history)
+			}
 		})
 	}
 }

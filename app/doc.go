@@ -7,11 +7,11 @@
 // # Key layout
 //
 // The key layout is part of the proof format: verifiers recompute these keys
-// (types.AnchorKey and friends) to check ICS23 proofs. Never change a prefix.
+// (types.CredentialKey and friends) to check ICS23 proofs. Never change a
+// prefix: retire it and take a new one.
 //
 //	0x00                 -> chain id (UTF-8)
-//	0x01 | hash(32)      -> types.AnchorRecord (issuer, height, block time)
-//	0x02 | hash(32)      -> types.StatusEntry (revoked/suspended/reinstated, by whom, height, time, reason)
+//	0x01, 0x02           -> retired (the one-record layout's anchor and status keys; no longer written)
 //	0x03 | issuer id     -> types.Issuer (id, name, keys, power, status, joined/left heights, identifiers)
 //	0x04 | issuer id     -> next sequence number of the issuer (uint64 big-endian)
 //	0x05                 -> types.Params
@@ -20,6 +20,7 @@
 //	0x08                 -> types.ProposalIDs: the open proposals, sorted
 //	0x09                 -> types.IDList: every issuer id, sorted
 //	0x0A | identifier    -> issuer id: the member whose credentials name that DID or URL (entries are never removed: an identifier stays reserved to its issuer)
+//	0x0B | hash(32)      -> types.CredentialRecord: every issuer's own record of the hash (anchor, latest status, up to types.MaxStatusHistory earlier statuses), sorted by issuer id
 //
 // Values are canonical gogoproto encodings (deterministic: no maps).
 //

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -166,68 +167,72 @@ func runMsg(st *overlay, bc *blockContext, body *types.TxBody) ([]abci.Event, er
 	return credentialEvents(body.Action(), signer, hashes), nil
 }
 
+// anchor records, for every hash, that signer anchored it, in signer's own
+// entry of the hash's credential record: another issuer's record of the
+// same hash neither blocks it nor is touched.
 func anchor(st *overlay, bc *blockContext, signer string, hashes [][]byte) error {
-	rec := &types.AnchorRecord{IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos}
-	bz, err := rec.Marshal()
-	if err != nil {
-		return fmt.Errorf("encode anchor record: %w", err)
-	}
 	for _, h := range hashes {
-		a, err := getAnchor(st, h)
+		rec, err := getCredential(st, h)
 		if err != nil {
 			return err
 		}
-		if a != nil {
-			return types.HashErrorf(types.CodeAlreadyAnchored, h, "already anchored by issuer %q at height %d", a.IssuerId, a.Height)
+		e := entryOf(rec, signer)
+		if e.Anchor != nil {
+			return types.HashErrorf(types.CodeAlreadyAnchored, h, "already anchored by issuer %q at height %d", signer, e.Anchor.Height)
 		}
-		s, err := getStatus(st, h)
-		if err != nil {
+		if e.Status != nil {
+			return types.HashErrorf(types.CodeHasStatus, h, "issuer %q already %s it at height %d, before anchoring it; a revoked credential cannot be anchored",
+				signer, e.Status.Status.StatusWord(), e.Status.Height)
+		}
+		e.Anchor = &types.AnchorRecord{IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos}
+		if err := setRecord(st, types.CredentialKey(h), rec); err != nil {
 			return err
 		}
-		if s != nil {
-			return types.HashErrorf(types.CodeHasStatus, h, "already has a status entry (%s by issuer %q at height %d) and cannot be anchored", s.Status.StatusWord(), s.IssuerId, s.Height)
-		}
-		st.set(types.AnchorKey(h), bz)
 	}
 	return nil
 }
 
-// setStatus applies a revoke, suspend or reinstate to every hash.
+// setStatus applies a revoke, suspend or reinstate by signer to every
+// hash, in signer's own entry: a status change concerns only the record of
+// the issuer that makes it.
 func setStatus(st *overlay, bc *blockContext, signer string, hashes [][]byte, to types.CredentialStatus, reason string) error {
-	entry := &types.StatusEntry{Status: to, IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos, Reason: reason}
-	bz, err := entry.Marshal()
-	if err != nil {
-		return fmt.Errorf("encode status entry: %w", err)
-	}
 	for _, h := range hashes {
-		a, err := getAnchor(st, h)
+		rec, err := getCredential(st, h)
 		if err != nil {
 			return err
 		}
-		s, err := getStatus(st, h)
-		if err != nil {
+		if err := checkTransition(h, signer, findEntry(rec, signer), to); err != nil {
 			return err
 		}
-		if err := checkTransition(h, signer, a, s, to); err != nil {
+		e := entryOf(rec, signer)
+		if e.Status != nil {
+			e.History = append(e.History, e.Status)
+			if n := len(e.History); n > types.MaxStatusHistory {
+				// bounded, so that no member can grow the record every
+				// verifier of the hash downloads
+				e.History = slices.Clone(e.History[n-types.MaxStatusHistory:])
+			}
+		}
+		e.Status = &types.StatusEntry{Status: to, IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos, Reason: reason}
+		if err := setRecord(st, types.CredentialKey(h), rec); err != nil {
 			return err
 		}
-		st.set(types.StatusKey(h), bz)
 	}
 	return nil
 }
 
-// checkTransition enforces who may change a status and which changes exist:
-// revocation is final, suspension is lifted only by reinstatement, and only
-// the anchoring issuer may change an anchored credential. A hash that is not
-// anchored may be revoked (by any active issuer: a credential issued
-// off-ledger), but not suspended or reinstated.
-func checkTransition(h []byte, signer string, a *types.AnchorRecord, s *types.StatusEntry, to types.CredentialStatus) error {
+// checkTransition enforces which changes exist, on the signer's own entry e
+// (nil if it has none): revocation is final, suspension is lifted only by
+// reinstatement, and a hash the signer has not anchored may be revoked (a
+// credential it issued off-ledger) but not suspended or reinstated.
+func checkTransition(h []byte, signer string, e *types.CredentialEntry, to types.CredentialStatus) error {
 	verb := to.StatusWord()
-	if a == nil && to != types.CredentialStatus_CREDENTIAL_STATUS_REVOKED {
-		return types.HashErrorf(types.CodeNotAnchored, h, "is not anchored, so it cannot be %s", verb)
+	if (e == nil || e.Anchor == nil) && to != types.CredentialStatus_CREDENTIAL_STATUS_REVOKED {
+		return types.HashErrorf(types.CodeNotAnchored, h, "is not anchored by issuer %q, so it cannot be %s", signer, verb)
 	}
-	if a != nil && a.IssuerId != signer {
-		return types.HashErrorf(types.CodeNotOwner, h, "was anchored by issuer %q; only that issuer may change its status (signer is %q)", a.IssuerId, signer)
+	var s *types.StatusEntry
+	if e != nil {
+		s = e.Status
 	}
 	cur := types.CredentialStatus_CREDENTIAL_STATUS_UNSPECIFIED
 	if s != nil {

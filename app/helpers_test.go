@@ -161,18 +161,52 @@ func (c *testChain) query(path string, data []byte, height int64) *abci.Response
 	return resp
 }
 
-// verdict queries hash at the latest height and checks the proofs against
-// the store's committed hash (what header H+1 would carry).
+// credential queries hash at height (0: latest) and checks the shape of
+// the answer: the hash, one ICS23 proof op for types.CredentialKey(hash).
+func (c *testChain) credential(hash []byte, height int64) *query.CredentialProof {
+	c.t.Helper()
+	resp := c.query(query.PathCredential, hash, height)
+	require.Zero(c.t, resp.Code, resp.Log)
+	require.Equal(c.t, hash, resp.Key)
+	p, err := query.DecodeCredential(hash, resp)
+	require.NoError(c.t, err)
+	require.Len(c.t, resp.ProofOps.Ops, 1)
+	require.Equal(c.t, types.ProofOpType, resp.ProofOps.Ops[0].Type)
+	require.Equal(c.t, types.CredentialKey(hash), resp.ProofOps.Ops[0].Key)
+	return p
+}
+
+// verdict queries hash at the latest height and checks the proof against
+// the store's committed hash (what header H+1 would carry). The result's
+// subject is the single issuer with a record of hash; with several it is
+// undecided (see verdictOf).
 func (c *testChain) verdict(hash []byte) *types.CredentialResult {
 	c.t.Helper()
-	resp := c.query(query.PathCredential, hash, 0)
-	require.Zero(c.t, resp.Code, resp.Log)
-	var ans types.CredentialAnswer
-	require.NoError(c.t, ans.Unmarshal(resp.Value))
-	require.Len(c.t, resp.ProofOps.Ops, 2)
-	res, err := types.VerifyCredential(hash, &ans, resp.ProofOps.Ops[0].Data, resp.ProofOps.Ops[1].Data, c.app.Store().Hash())
+	p := c.credential(hash, 0)
+	res, err := types.VerifyCredential(hash, &p.Answer, p.Proof, c.app.Store().Hash())
 	require.NoError(c.t, err)
 	return res
+}
+
+// verdictOf is verdict about issuer's own record of hash, which must exist.
+func (c *testChain) verdictOf(hash []byte, issuer string) *types.CredentialResult {
+	c.t.Helper()
+	res := c.verdict(hash)
+	require.Truef(c.t, res.Choose(issuer), "issuer %q has no record of %x (issuers: %v)", issuer, hash, res.Issuers())
+	require.Equal(c.t, issuer, res.Issuer())
+	return res
+}
+
+// entry returns issuer's proven entry of hash at the latest height, or nil
+// if it has none.
+func (c *testChain) entry(hash []byte, issuer string) *types.CredentialEntry {
+	c.t.Helper()
+	for _, e := range c.verdict(hash).Entries {
+		if e.IssuerId == issuer {
+			return e
+		}
+	}
+	return nil
 }
 
 // finalizeAt runs FinalizeBlock at the next height with block time tm, then
@@ -293,5 +327,17 @@ func testHashes(from, n int) [][]byte {
 	for i := range out {
 		out[i] = testHash(from + i)
 	}
+	return out
+}
+
+// mutateRecord decodes an encoded CredentialRecord, applies fn and
+// re-encodes it.
+func mutateRecord(t testing.TB, bz []byte, fn func(r *types.CredentialRecord)) []byte {
+	t.Helper()
+	var r types.CredentialRecord
+	require.NoError(t, r.Unmarshal(bz))
+	fn(&r)
+	out, err := r.Marshal()
+	require.NoError(t, err)
 	return out
 }

@@ -19,9 +19,12 @@ type proofFixture struct {
 	c        *testChain
 	appHash  map[int64][]byte // app hash of the state at height h (in header h+1)
 	latest   int64
-	verdicts map[string][]types.Verdict // name -> verdict at heights 1..latest
+	verdicts map[string][]types.Verdict // name -> verdict at heights 1..latest ("": several issuers, undecided)
 	hashes   map[string][]byte
-	issuer   map[string]string // name -> issuer the verdict names at latest
+	issuer   map[string]string // name -> issuer the verdict names at latest ("" if none or undecided)
+	// byIssuer is, for each name, the verdict about each issuer's own
+	// record at latest (exactly the issuers with a record)
+	byIssuer map[string]map[string]types.Verdict
 }
 
 // The credentials of the fixture, by name.
@@ -33,17 +36,19 @@ const (
 	credOffLedger  = "revoked not anchored"
 	credLate       = "anchored late"
 	credUnknown    = "unknown"
+	credShared     = "anchored by two issuers"
 )
 
-var proofCreds = []string{credValid, credRevoked, credSuspended, credReinstated, credOffLedger, credLate, credUnknown}
+var proofCreds = []string{credValid, credRevoked, credSuspended, credReinstated, credOffLedger, credLate, credUnknown, credShared}
 
 // newProofFixture builds 3 blocks (with 300 filler anchors, so that proofs
 // have realistic depth):
 //
-//	height 1: issuer0 anchors valid, revoked, suspended, reinstated
+//	height 1: issuer0 anchors valid, revoked, suspended, reinstated, shared
 //	height 2: issuer0 revokes revoked, suspends suspended and reinstated;
-//	          issuer1 revokes the unanchored off-ledger hash
-//	height 3: issuer0 reinstates reinstated; issuer1 anchors late
+//	          issuer1 revokes the unanchored off-ledger hash, anchors shared
+//	height 3: issuer0 reinstates reinstated; issuer1 anchors late, revokes
+//	          shared (its own record of it: issuer0's stays valid)
 func newProofFixture(t *testing.T) *proofFixture {
 	t.Helper()
 	c := newTestChain(t, nil, 2)
@@ -62,24 +67,31 @@ func newProofFixture(t *testing.T) *proofFixture {
 		credOffLedger:  {NA, R, R},
 		credLate:       {NA, NA, V},
 		credUnknown:    {NA, NA, NA},
+		credShared:     {V, "", ""},
 	}
 	f.issuer = map[string]string{
 		credValid: a.id, credRevoked: a.id, credSuspended: a.id, credReinstated: a.id,
-		credOffLedger: b.id, credLate: b.id, credUnknown: "",
+		credOffLedger: b.id, credLate: b.id, credUnknown: "", credShared: "",
+	}
+	f.byIssuer = map[string]map[string]types.Verdict{
+		credValid: {a.id: V}, credRevoked: {a.id: R}, credSuspended: {a.id: S}, credReinstated: {a.id: V},
+		credOffLedger: {b.id: R}, credLate: {b.id: V}, credUnknown: {}, credShared: {a.id: V, b.id: R},
 	}
 	blocks := [][][]byte{
 		{
-			c.tx(a, anchorMsg(h[credValid], h[credRevoked], h[credSuspended], h[credReinstated])),
+			c.tx(a, anchorMsg(h[credValid], h[credRevoked], h[credSuspended], h[credReinstated], h[credShared])),
 			c.tx(b, anchorMsg(testHashes(20_000, 300)...)),
 		},
 		{
 			c.tx(a, revokeMsg("fraud", h[credRevoked])),
 			c.tx(a, suspendMsg("audit", h[credSuspended], h[credReinstated])),
 			c.tx(b, revokeMsg("issued off-ledger", h[credOffLedger])),
+			c.tx(b, anchorMsg(h[credShared])),
 		},
 		{
 			c.tx(a, reinstateMsg("cleared", h[credReinstated])),
 			c.tx(b, anchorMsg(h[credLate])),
+			c.tx(b, revokeMsg("withdrawn", h[credShared])),
 		},
 	}
 	for _, txs := range blocks {
@@ -103,39 +115,28 @@ func newProofFixture(t *testing.T) *proofFixture {
 
 // credAnswer is a /credential answer as a light client receives it.
 type credAnswer struct {
-	hash        []byte
-	ans         *types.CredentialAnswer
-	anchorProof []byte
-	statusProof []byte
-	height      int64 // state version; verify against the app hash of header height+1
+	hash   []byte
+	ans    *types.CredentialAnswer
+	proof  []byte // ICS23 proof for types.CredentialKey(hash)
+	height int64  // state version; verify against the app hash of header height+1
 }
 
 // proveCredential queries hash at height (0: latest) and checks the shape
-// of the response.
+// of the response (testChain.credential).
 func (f *proofFixture) proveCredential(t *testing.T, hash []byte, height int64) credAnswer {
 	t.Helper()
-	resp := f.c.query(query.PathCredential, hash, height)
-	require.Zero(t, resp.Code, resp.Log)
-	require.Equal(t, hash, resp.Key)
-	require.NotNil(t, resp.ProofOps)
-	require.Len(t, resp.ProofOps.Ops, 2)
-	for i, key := range [][]byte{types.AnchorKey(hash), types.StatusKey(hash)} {
-		require.Equal(t, types.ProofOpType, resp.ProofOps.Ops[i].Type)
-		require.Equal(t, key, resp.ProofOps.Ops[i].Key)
-	}
-	var ans types.CredentialAnswer
-	require.NoError(t, ans.Unmarshal(resp.Value))
-	return credAnswer{hash: hash, ans: &ans, anchorProof: resp.ProofOps.Ops[0].Data, statusProof: resp.ProofOps.Ops[1].Data, height: resp.Height}
+	p := f.c.credential(hash, height)
+	return credAnswer{hash: hash, ans: &p.Answer, proof: p.Proof, height: p.Height}
 }
 
 func (a credAnswer) verify(appHash []byte) (*types.CredentialResult, error) {
-	return types.VerifyCredential(a.hash, a.ans, a.anchorProof, a.statusProof, appHash)
+	return types.VerifyCredential(a.hash, a.ans, a.proof, appHash)
 }
 
 // clone returns a deep copy, so that tampering leaves a intact.
 func (a credAnswer) clone() credAnswer {
-	a.ans = &types.CredentialAnswer{Hash: bytes.Clone(a.ans.Hash), Anchor: bytes.Clone(a.ans.Anchor), Status: bytes.Clone(a.ans.Status)}
-	a.anchorProof, a.statusProof = bytes.Clone(a.anchorProof), bytes.Clone(a.statusProof)
+	a.ans = &types.CredentialAnswer{Hash: bytes.Clone(a.ans.Hash), Record: bytes.Clone(a.ans.Record)}
+	a.proof = bytes.Clone(a.proof)
 	return a
 }
 
@@ -150,15 +151,27 @@ func TestCredentialProofsLatest(t *testing.T) {
 			require.NoError(t, err)
 			want := f.verdicts[name][f.latest-1]
 			require.Equal(t, want, res.Verdict)
+			require.Equal(t, want == "", res.Undecided())
 			require.Equal(t, f.issuer[name], res.Issuer())
 			require.Equal(t, f.hashes[name], res.Hash)
-			// existence and non-existence: what the answer carries is what was proven
-			anchored := name != credOffLedger && name != credUnknown
-			require.Equal(t, anchored, len(a.ans.Anchor) > 0)
+			// existence and non-existence: what the answer carries is what
+			// was proven (the record of a hash exists once any issuer wrote
+			// one); the subject's anchor and status are shown only when
+			// there is a subject
+			require.Equal(t, name != credUnknown, len(a.ans.Record) > 0)
+			anchored := name != credOffLedger && name != credUnknown && name != credShared
 			require.Equal(t, anchored, res.Anchor != nil)
 			hasStatus := name == credRevoked || name == credSuspended || name == credReinstated || name == credOffLedger
-			require.Equal(t, hasStatus, len(a.ans.Status) > 0)
 			require.Equal(t, hasStatus, res.Status != nil)
+			// every issuer's own record, and the verdict about each
+			byIssuer := f.byIssuer[name]
+			require.Len(t, res.Issuers(), len(byIssuer))
+			for id, v := range byIssuer {
+				require.Truef(t, res.Choose(id), "issuer %s has no record", id)
+				require.Equalf(t, v, res.Verdict, "verdict about issuer %s", id)
+				require.Equal(t, id, res.Issuer())
+			}
+			require.False(t, res.Choose("issuer9"))
 			// the testChain helper agrees
 			require.Equal(t, want, f.c.verdict(f.hashes[name]).Verdict)
 		})
@@ -203,8 +216,10 @@ func TestCredentialProofsAtHeight(t *testing.T) {
 // and all of it.
 var flipMasks = []byte{0x01, 0x80, 0xff}
 
-// TestCredentialProofTampering flips every byte of both proofs and of the
-// returned values, one at a time, and checks that no flip yields a verdict.
+// TestCredentialProofTampering flips every byte of the proof and of the
+// returned record, one at a time, and checks that no flip yields a verdict.
+// (The one-record layout had two proofs and two values; the credential
+// record and its proof now carry all of them.)
 func TestCredentialProofTampering(t *testing.T) {
 	f := newProofFixture(t)
 	for _, name := range proofCreds {
@@ -218,10 +233,8 @@ func TestCredentialProofTampering(t *testing.T) {
 				what string
 				get  func(a *credAnswer) []byte
 			}{
-				{"anchor proof", func(a *credAnswer) []byte { return a.anchorProof }},
-				{"status proof", func(a *credAnswer) []byte { return a.statusProof }},
-				{"anchor value", func(a *credAnswer) []byte { return a.ans.Anchor }},
-				{"status value", func(a *credAnswer) []byte { return a.ans.Status }},
+				{"proof", func(a *credAnswer) []byte { return a.proof }},
+				{"record", func(a *credAnswer) []byte { return a.ans.Record }},
 			}
 			tried := 0
 			for _, p := range parts {
@@ -244,12 +257,16 @@ func TestCredentialProofTampering(t *testing.T) {
 	}
 }
 
+// TestCredentialProofSwapped checks that a genuine proof of another key
+// does not verify. The one-record layout swapped the anchor and status
+// proofs of one answer; with one proof per answer, each credential gets the
+// proof of the next one's key (existence and non-existence proofs alike).
 func TestCredentialProofSwapped(t *testing.T) {
 	f := newProofFixture(t)
-	for _, name := range proofCreds {
+	for i, name := range proofCreds {
 		t.Run(name, func(t *testing.T) {
 			a := f.proveCredential(t, f.hashes[name], 0)
-			a.anchorProof, a.statusProof = a.statusProof, a.anchorProof
+			a.proof = f.proveCredential(t, f.hashes[proofCreds[(i+1)%len(proofCreds)]], 0).proof
 			res, err := a.verify(f.appHash[f.latest])
 			require.ErrorIs(t, err, types.ErrProofInvalid)
 			require.Nil(t, res)
@@ -269,19 +286,25 @@ func TestCredentialAnswerTampered(t *testing.T) {
 		{"answer about another hash", credValid, func(a *credAnswer) { a.ans.Hash = f.hashes[credRevoked] }, types.ErrMalformedAnswer},
 		{"asked about another hash", credValid, func(a *credAnswer) { a.hash = f.hashes[credRevoked] }, types.ErrMalformedAnswer},
 		{"answer without hash", credUnknown, func(a *credAnswer) { a.ans.Hash = nil }, types.ErrMalformedAnswer},
-		{"revocation hidden", credRevoked, func(a *credAnswer) { a.ans.Status = nil }, types.ErrProofInvalid},
-		{"revocation hidden with its proof", credRevoked, func(a *credAnswer) {
-			a.ans.Status, a.statusProof = nil, f.proveCredential(t, f.hashes[credValid], 0).statusProof
+		{"revocation hidden", credRevoked, func(a *credAnswer) {
+			a.ans.Record = mutateRecord(t, a.ans.Record, func(r *types.CredentialRecord) { r.Entries[0].Status = nil })
 		}, types.ErrProofInvalid},
-		{"revocation replaced by a suspension", credRevoked, func(a *credAnswer) { a.ans.Status = other.ans.Status }, types.ErrProofInvalid},
-		{"anchor hidden", credValid, func(a *credAnswer) { a.ans.Anchor = nil }, types.ErrProofInvalid},
-		{"anchor invented", credUnknown, func(a *credAnswer) { a.ans.Anchor = other.ans.Anchor }, types.ErrProofInvalid},
-		{"both proofs of another hash", credUnknown, func(a *credAnswer) {
-			a.anchorProof, a.statusProof = other.anchorProof, other.statusProof
+		{"revocation hidden with another record's proof", credRevoked, func(a *credAnswer) {
+			valid := f.proveCredential(t, f.hashes[credValid], 0)
+			a.ans.Record, a.proof = valid.ans.Record, valid.proof
 		}, types.ErrProofInvalid},
-		{"old proofs, new values", credReinstated, func(a *credAnswer) {
-			old := f.proveCredential(t, f.hashes[credReinstated], 2)
-			a.anchorProof, a.statusProof = old.anchorProof, old.statusProof
+		{"revocation replaced by a suspension", credRevoked, func(a *credAnswer) { a.ans.Record = other.ans.Record }, types.ErrProofInvalid},
+		{"anchor hidden", credValid, func(a *credAnswer) {
+			a.ans.Record = mutateRecord(t, a.ans.Record, func(r *types.CredentialRecord) { r.Entries[0].Anchor = nil })
+		}, types.ErrProofInvalid},
+		{"record hidden", credValid, func(a *credAnswer) { a.ans.Record = nil }, types.ErrProofInvalid},
+		{"anchor invented", credUnknown, func(a *credAnswer) { a.ans.Record = other.ans.Record }, types.ErrProofInvalid},
+		{"proof of another hash", credUnknown, func(a *credAnswer) { a.proof = other.proof }, types.ErrProofInvalid},
+		{"old proof, new record", credReinstated, func(a *credAnswer) {
+			a.proof = f.proveCredential(t, f.hashes[credReinstated], 2).proof
+		}, types.ErrProofInvalid},
+		{"another issuer's entry hidden", credShared, func(a *credAnswer) {
+			a.ans.Record = mutateRecord(t, a.ans.Record, func(r *types.CredentialRecord) { r.Entries = r.Entries[:1] })
 		}, types.ErrProofInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -83,28 +83,58 @@ func TestPrepareProposal(t *testing.T) {
 			keep: []int{0, 1, 2, 3},
 		},
 		{
-			name: "second anchor of a hash in the proposal dropped",
+			// the one-record layout dropped another issuer's anchor of the
+			// hash here; each issuer now has its own record, so only the
+			// same issuer's second anchor fails
+			name: "second anchor of a hash by the same issuer in the proposal dropped",
 			txs: func(c *testChain) [][]byte {
-				a, b, d := c.issuers[0], c.issuers[1], c.issuers[2]
-				return [][]byte{c.tx(a, anchorMsg(ppH1)), c.tx(b, anchorMsg(ppH1)), c.tx(d, anchorMsg(ppH2))}
+				a, d := c.issuers[0], c.issuers[2]
+				return [][]byte{c.tx(a, anchorMsg(ppH1)), c.tx(a, anchorMsg(ppH1)), c.tx(d, anchorMsg(ppH2))}
 			},
 			keep: []int{0, 2},
 		},
 		{
+			// new rule: another issuer's anchor of the same hash is its own
+			// record, and is kept (it used to be dropped)
+			name: "anchor of a hash another issuer anchored in the proposal kept",
+			txs: func(c *testChain) [][]byte {
+				a, b, d := c.issuers[0], c.issuers[1], c.issuers[2]
+				return [][]byte{c.tx(a, anchorMsg(ppH1)), c.tx(b, anchorMsg(ppH1)), c.tx(d, anchorMsg(ppH2))}
+			},
+			keep: []int{0, 1, 2},
+		},
+		{
+			// b's first tx fails because b tries to suspend a's credential
+			// (b has no record of it; it used to fail as a second anchor)
 			name: "tx after a dropped tx of the same issuer dropped too (sequence gap)",
 			txs: func(c *testChain) [][]byte {
 				a, b := c.issuers[0], c.issuers[1]
-				return [][]byte{c.tx(a, anchorMsg(ppH1)), c.tx(b, anchorMsg(ppH1)), c.tx(b, anchorMsg(ppH2)), c.tx(a, anchorMsg(ppH3))}
+				return [][]byte{c.tx(a, anchorMsg(ppH1)), c.tx(b, suspendMsg("not mine", ppH1)), c.tx(b, anchorMsg(ppH2)), c.tx(a, anchorMsg(ppH3))}
 			},
 			keep: []int{0, 3},
 		},
 		{
+			// the dropped anchor is the anchoring issuer's own second one
+			// (another issuer's is kept now, below); it consumes no
+			// sequence, so the revoke with the same sequence is kept
 			name: "anchor of a hash anchored in state dropped",
+			txs: func(c *testChain) [][]byte {
+				a := c.issuers[0]
+				dup := c.tx(a, anchorMsg(ppAnchored))
+				a.seq--
+				return [][]byte{dup, c.tx(a, revokeMsg("fraud", ppAnchored))}
+			},
+			keep: []int{1},
+		},
+		{
+			// new rule: the hash is anchored in state by issuer0; issuer1's
+			// anchor of it goes to issuer1's own record and is kept
+			name: "anchor of a hash another issuer anchored in state kept",
 			txs: func(c *testChain) [][]byte {
 				a, b := c.issuers[0], c.issuers[1]
 				return [][]byte{c.tx(b, anchorMsg(ppAnchored)), c.tx(a, revokeMsg("fraud", ppAnchored))}
 			},
-			keep: []int{1},
+			keep: []int{0, 1},
 		},
 		{
 			name: "garbage, bad signature and wrong chain id dropped",
@@ -239,16 +269,42 @@ func TestProcessProposal(t *testing.T) {
 			want: abci.ResponseProcessProposal_REJECT,
 		},
 		{
+			// the duplicate is by the issuer that anchored the hash earlier
+			// in the block (another issuer's anchor is now accepted, below)
 			name: "duplicate anchor of a hash anchored earlier in the block",
 			malleate: func(c *testChain, txs [][]byte) [][]byte {
-				return append(txs, c.tx(c.issuers[2], anchorMsg(ppH1)))
+				return append(txs, c.tx(c.issuers[0], anchorMsg(ppH1)))
 			},
 			want: abci.ResponseProcessProposal_REJECT,
 		},
 		{
+			// new rule: it used to be rejected; it is issuer2's own record
+			name: "another issuer's anchor of a hash anchored earlier in the block",
+			malleate: func(c *testChain, txs [][]byte) [][]byte {
+				return append(txs, c.tx(c.issuers[2], anchorMsg(ppH1)))
+			},
+			want: abci.ResponseProcessProposal_ACCEPT,
+		},
+		{
+			// by the issuer that anchored it (another issuer's: below)
 			name: "anchor of a hash anchored in state",
 			malleate: func(c *testChain, txs [][]byte) [][]byte {
+				return append(txs, c.tx(c.issuers[0], anchorMsg(ppAnchored)))
+			},
+			want: abci.ResponseProcessProposal_REJECT,
+		},
+		{
+			// new rule: it used to be rejected; it is issuer2's own record
+			name: "another issuer's anchor of a hash anchored in state",
+			malleate: func(c *testChain, txs [][]byte) [][]byte {
 				return append(txs, c.tx(c.issuers[2], anchorMsg(ppAnchored)))
+			},
+			want: abci.ResponseProcessProposal_ACCEPT,
+		},
+		{
+			name: "another issuer's suspension of a hash anchored in state",
+			malleate: func(c *testChain, txs [][]byte) [][]byte {
+				return append(txs, c.tx(c.issuers[2], suspendMsg("not mine", ppAnchored)))
 			},
 			want: abci.ResponseProcessProposal_REJECT,
 		},
@@ -312,12 +368,17 @@ func TestFinalizeAfterProposal(t *testing.T) {
 		ab, abc, ba, abLater, other, failing proposedBlock
 	}
 	mkBlocks := func(c *testChain) blocks {
-		a, b, d := c.issuers[0], c.issuers[1], c.issuers[2]
+		a, d := c.issuers[0], c.issuers[2]
 		tm := c.blockTime(c.height + 1)
+		seq := a.seq
 		txA := c.tx(a, anchorMsg(ppH1))
-		txB := c.tx(b, anchorMsg(ppH1)) // conflicts with txA: the first wins
+		// txB needs txA first (its sequence and its anchor): before it, it
+		// fails. It used to be another issuer's anchor of ppH1, which
+		// conflicted with txA; every issuer now has its own record of a
+		// hash, so only an issuer's own txs depend on each other.
+		txB := c.tx(a, suspendMsg("audit", ppH1))
 		txD := c.tx(d, anchorMsg(ppH2))
-		a.seq--
+		a.seq = seq
 		txA2 := c.tx(a, anchorMsg(ppH3)) // same sequence as txA, other content
 		return blocks{
 			ab:      proposedBlock{tm, [][]byte{txA, txD}},
@@ -444,7 +505,10 @@ func TestFinalizeAfterPrepare(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			build := func(c *testChain) [][]byte {
 				a, b := c.issuers[0], c.issuers[1]
-				return [][]byte{c.tx(a, anchorMsg(ppH1)), c.tx(b, anchorMsg(ppH1)), c.tx(b, anchorMsg(ppH2)), c.tx(a, suspendMsg("audit", ppH1))}
+				// b's suspension of a's credential fails (b has no record
+				// of it; this used to be b's anchor of it, now accepted),
+				// and b's next tx with it
+				return [][]byte{c.tx(a, anchorMsg(ppH1)), c.tx(b, suspendMsg("not mine", ppH1)), c.tx(b, anchorMsg(ppH2)), c.tx(a, suspendMsg("audit", ppH1))}
 			}
 			c := newProposalChain(t)
 			kept := c.prepare(1<<20, build(c)...)

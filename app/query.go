@@ -61,26 +61,19 @@ func (app *Application) queryCredential(req *abci.RequestQuery) (*abci.ResponseQ
 		return nil, types.Errorf(types.CodeBadQuery, "credential query data is %d bytes, want a %d-byte hash", len(req.Data), types.HashSize)
 	}
 	hash := req.Data
-	anchorKey, statusKey := types.AnchorKey(hash), types.StatusKey(hash)
-	anchor, anchorProof, h, err := app.store.Prove(req.Height, anchorKey)
+	key := types.CredentialKey(hash)
+	record, proof, h, err := app.store.Prove(req.Height, key)
 	if err != nil {
 		return nil, err
 	}
-	status, statusProof, _, err := app.store.Prove(h, statusKey)
-	if err != nil {
-		return nil, err
-	}
-	ans := &types.CredentialAnswer{Hash: hash, Anchor: anchor, Status: status}
+	ans := &types.CredentialAnswer{Hash: hash, Record: record}
 	bz, err := ans.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("encode credential answer: %w", err)
 	}
 	return &abci.ResponseQuery{
 		Key: hash, Value: bz, Height: h,
-		ProofOps: &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{
-			{Type: types.ProofOpType, Key: anchorKey, Data: anchorProof},
-			{Type: types.ProofOpType, Key: statusKey, Data: statusProof},
-		}},
+		ProofOps: &cmtcrypto.ProofOps{Ops: []cmtcrypto.ProofOp{{Type: types.ProofOpType, Key: key, Data: proof}}},
 	}, nil
 }
 

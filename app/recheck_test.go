@@ -9,7 +9,12 @@ import (
 )
 
 // A pending tx whose hash a committed block wrote is checked in full on
-// recheck, and evicted when the block made it invalid.
+// recheck. Another issuer's writes to the same hashes no longer make it
+// invalid: the one-record layout evicted a's anchor of x when b anchored x
+// first (and a's anchor and suspension of z when b revoked z); each issuer
+// now writes only its own record of a hash, so all three stay valid and
+// commit. The block's writes that do invalidate a pending tx are the
+// same issuer's (TestRecheckConflictWithOwnCommittedTx).
 func TestRecheckConflictWithCommittedBlock(t *testing.T) {
 	c := newTestChain(t, nil, 2)
 	c.finalize()
@@ -28,12 +33,45 @@ func TestRecheckConflictWithCommittedBlock(t *testing.T) {
 	require.Zero(t, res[0].Code, res[0].Log)
 	require.Zero(t, res[1].Code, res[1].Log)
 
+	for _, tx := range [][]byte{pendingAnchorX, pendingAnchorZ, pendingSuspendZ} {
+		r := c.recheckTx(tx)
+		require.Zero(t, r.Code, r.Log)
+	}
+	c.commitOK(pendingAnchorX, pendingAnchorZ, pendingSuspendZ)
+	require.Equal(t, types.VerdictValid, c.verdictOf(x, a.id).Verdict)
+	require.Equal(t, types.VerdictValid, c.verdictOf(x, b.id).Verdict)
+	require.Equal(t, types.VerdictSuspended, c.verdictOf(z, a.id).Verdict)
+	require.Equal(t, types.VerdictRevoked, c.verdictOf(z, b.id).Verdict)
+}
+
+// A pending tx that a committed tx of its own issuer (sent through another
+// node, with the same sequence) made invalid by its content is evicted on
+// recheck, and the issuer's later pending txs with it.
+func TestRecheckConflictWithOwnCommittedTx(t *testing.T) {
+	c := newTestChain(t, nil, 2)
+	c.finalize()
+	a := c.issuers[0]
+	x, z := testHash(1), testHash(2)
+	seq := a.seq
+	pendingAnchorX := c.tx(a, anchorMsg(x))
+	pendingAnchorZ := c.tx(a, anchorMsg(z))
+	pendingSuspendZ := c.tx(a, suspendMsg("audit", z))
+	for _, tx := range [][]byte{pendingAnchorX, pendingAnchorZ, pendingSuspendZ} {
+		require.Zero(t, c.checkTx(tx).Code)
+	}
+
+	// another node's block: a's tx with the first pending sequence revokes
+	// z off-ledger
+	next := a.seq
+	a.seq = seq
+	res, _ := c.finalize(c.tx(a, revokeMsg("off-ledger", z)))
+	require.Zero(t, res[0].Code, res[0].Log)
+	a.seq = next
+
 	r := c.recheckTx(pendingAnchorX)
-	require.Equal(t, uint32(types.CodeAlreadyAnchored), r.Code, r.Log)
-	// a's sequence 0 was never committed, so its later txs now fail: the
-	// anchor of z at sequence 1 is a gap, and so is the suspend
+	require.Equal(t, uint32(types.CodeSequenceReplayed), r.Code, r.Log)
 	r = c.recheckTx(pendingAnchorZ)
-	require.Equal(t, uint32(types.CodeSequenceGap), r.Code, r.Log)
+	require.Equal(t, uint32(types.CodeHasStatus), r.Code, "a revoked z before anchoring it: %s", r.Log)
 	r = c.recheckTx(pendingSuspendZ)
 	require.Equal(t, uint32(types.CodeSequenceGap), r.Code, r.Log)
 }

@@ -173,25 +173,29 @@ func TestRejections(t *testing.T) {
 			build: signedBy(0, anchorMsg(rjFresh), func(b *types.TxBody) { b.IssuerId = "issuer9" }),
 			code:  types.CodeUnknownIssuer, log: []string{`unknown issuer "issuer9"`},
 		},
-		{
-			name:  "revoke by non-owner",
-			build: signedBy(1, revokeMsg("not mine", rjValid), nil),
-			code:  types.CodeNotOwner, log: []string{hexOf(rjValid), `anchored by issuer "issuer0"`, `signer is "issuer1"`},
-		},
-		{
-			name:  "revoke of a revoked credential by non-owner",
-			build: signedBy(1, revokeMsg("not mine", rjRevoked), nil),
-			code:  types.CodeNotOwner, log: []string{hexOf(rjRevoked), `anchored by issuer "issuer0"`},
-		},
+		// A revoke by an issuer that did not anchor the hash (CodeNotOwner in
+		// the one-record layout) is now accepted into the signer's own
+		// record, and leaves the anchoring issuer's untouched: see
+		// TestNoMemberChangesAnothersRecord. A suspend or reinstate needs the
+		// signer's own anchor, so by a non-owner it is CodeNotAnchored now
+		// (it was CodeNotOwner).
 		{
 			name:  "suspend by non-owner",
 			build: signedBy(2, suspendMsg("not mine", rjValid), nil),
-			code:  types.CodeNotOwner, log: []string{hexOf(rjValid), `anchored by issuer "issuer0"`, `signer is "issuer2"`},
+			code:  types.CodeNotAnchored, log: []string{hexOf(rjValid), `not anchored by issuer "issuer2"`, "suspended"},
 		},
 		{
 			name:  "reinstate by non-owner",
 			build: signedBy(1, reinstateMsg("not mine", rjSuspended), nil),
-			code:  types.CodeNotOwner, log: []string{hexOf(rjSuspended), `anchored by issuer "issuer0"`, `signer is "issuer1"`},
+			code:  types.CodeNotAnchored, log: []string{hexOf(rjSuspended), `not anchored by issuer "issuer1"`, "reinstated"},
+		},
+		{
+			name: "reinstate by non-owner that anchored the hash too",
+			build: func(c *testChain) ([][]byte, []byte) {
+				b := c.issuers[1]
+				return [][]byte{c.tx(b, anchorMsg(rjSuspended))}, c.tx(b, reinstateMsg("lift it", rjSuspended))
+			},
+			code: types.CodeNotSuspended, log: []string{hexOf(rjSuspended), "is not suspended"},
 		},
 		{
 			name:  "reinstate of a revoked credential",
@@ -238,15 +242,14 @@ func TestRejections(t *testing.T) {
 			build: signedBy(1, revokeMsg("again", rjOffLedger), nil),
 			code:  types.CodeAlreadyRevoked, log: []string{hexOf(rjOffLedger), `revoked by issuer "issuer1"`},
 		},
-		{
-			name:  "revoke of an off-ledger revocation by another issuer",
-			build: signedBy(2, revokeMsg("again", rjOffLedger), nil),
-			code:  types.CodeAlreadyRevoked, log: []string{hexOf(rjOffLedger), `revoked by issuer "issuer1"`},
-		},
+		// The cases below were rejections when the tx's issuer differed from
+		// the one that wrote the hash before; another issuer's record no
+		// longer blocks (TestNoMemberChangesAnothersRecord), so each is now
+		// the same issuer twice.
 		{
 			name: "revoke of a hash revoked earlier in the same block",
 			build: func(c *testChain) ([][]byte, []byte) {
-				return [][]byte{c.tx(c.issuers[0], revokeMsg("first", rjFresh))}, c.tx(c.issuers[1], revokeMsg("second", rjFresh))
+				return [][]byte{c.tx(c.issuers[0], revokeMsg("first", rjFresh))}, c.tx(c.issuers[0], revokeMsg("second", rjFresh))
 			},
 			code: types.CodeAlreadyRevoked, log: []string{hexOf(rjFresh), `revoked by issuer "issuer0"`},
 		},
@@ -256,28 +259,31 @@ func TestRejections(t *testing.T) {
 			code:  types.CodeAlreadyAnchored, log: []string{hexOf(rjValid), `already anchored by issuer "issuer0"`},
 		},
 		{
-			name:  "anchor of an anchored hash by another issuer",
-			build: signedBy(1, anchorMsg(rjValid), nil),
-			code:  types.CodeAlreadyAnchored, log: []string{hexOf(rjValid), `already anchored by issuer "issuer0"`},
+			name: "anchor of a hash another issuer anchored, twice",
+			build: func(c *testChain) ([][]byte, []byte) {
+				b := c.issuers[1]
+				return [][]byte{c.tx(b, anchorMsg(rjValid))}, c.tx(b, anchorMsg(rjValid))
+			},
+			code: types.CodeAlreadyAnchored, log: []string{hexOf(rjValid), `already anchored by issuer "issuer1"`},
 		},
 		{
 			name: "anchor of a hash anchored earlier in the same block",
 			build: func(c *testChain) ([][]byte, []byte) {
-				return [][]byte{c.tx(c.issuers[0], anchorMsg(rjFresh))}, c.tx(c.issuers[1], anchorMsg(rjFresh))
+				return [][]byte{c.tx(c.issuers[0], anchorMsg(rjFresh))}, c.tx(c.issuers[0], anchorMsg(rjFresh))
 			},
 			code: types.CodeAlreadyAnchored, log: []string{hexOf(rjFresh), `already anchored by issuer "issuer0"`},
 		},
 		{
 			name:  "anchor of a hash revoked off-ledger",
-			build: signedBy(0, anchorMsg(rjOffLedger), nil),
-			code:  types.CodeHasStatus, log: []string{hexOf(rjOffLedger), "status entry", "revoked"},
+			build: signedBy(1, anchorMsg(rjOffLedger), nil),
+			code:  types.CodeHasStatus, log: []string{hexOf(rjOffLedger), `issuer "issuer1" already revoked it`, "cannot be anchored"},
 		},
 		{
 			name: "anchor of a hash revoked earlier in the same block",
 			build: func(c *testChain) ([][]byte, []byte) {
-				return [][]byte{c.tx(c.issuers[1], revokeMsg("pre-empted", rjFresh))}, c.tx(c.issuers[0], anchorMsg(rjFresh))
+				return [][]byte{c.tx(c.issuers[0], revokeMsg("pre-empted", rjFresh))}, c.tx(c.issuers[0], anchorMsg(rjFresh))
 			},
-			code: types.CodeHasStatus, log: []string{hexOf(rjFresh), "status entry"},
+			code: types.CodeHasStatus, log: []string{hexOf(rjFresh), `issuer "issuer0" already revoked it`},
 		},
 		{
 			name:  "hash twice in one anchor",
@@ -398,11 +404,21 @@ func TestRejections(t *testing.T) {
 			notLog: []string{hexOf(rjFresh), hexOf(rjFresh2)},
 		},
 		{
-			name:   "revoke batch whose last hash is not the signer's writes none",
-			build:  signedBy(1, revokeMsg("x", rjFresh, rjOther, rjValid), nil),
-			code:   types.CodeNotOwner,
-			log:    []string{hexOf(rjValid), `anchored by issuer "issuer0"`},
-			notLog: []string{hexOf(rjFresh), hexOf(rjOther)},
+			// its last hash used to be another issuer's (rjValid,
+			// CodeNotOwner); a revoke of it is accepted now, so the last hash
+			// is one the signer revoked already
+			name:   "revoke batch whose last hash the signer revoked writes none",
+			build:  signedBy(1, revokeMsg("x", rjFresh, rjOther, rjValid, rjOffLedger), nil),
+			code:   types.CodeAlreadyRevoked,
+			log:    []string{hexOf(rjOffLedger), `revoked by issuer "issuer1"`},
+			notLog: []string{hexOf(rjFresh), hexOf(rjOther), hexOf(rjValid)},
+		},
+		{
+			name:   "suspend batch whose last hash is not the signer's writes none",
+			build:  signedBy(1, suspendMsg("x", rjOther, rjValid), nil),
+			code:   types.CodeNotAnchored,
+			log:    []string{hexOf(rjValid), `not anchored by issuer "issuer1"`},
+			notLog: []string{hexOf(rjOther)},
 		},
 		{
 			name:   "suspend batch whose last hash is suspended writes none",
@@ -538,8 +554,9 @@ func TestCheckTxPendingSequence(t *testing.T) {
 	gapBody.Sequence++ // seq 4 while 3 is next
 	gap := c.sign(a, gapBody)
 	tx3 := c.tx(a, anchorMsg(h2))
-	dupAnchor := c.tx(b, anchorMsg(h1)) // h1 is anchored by pending tx0
-	b.seq--                             // dupAnchor is rejected: its sequence is free again
+	dupOwn := c.tx(a, anchorMsg(h1)) // h1 is anchored by pending tx0
+	a.seq--                          // dupOwn is rejected: its sequence is free again
+	otherAnchor := c.tx(b, anchorMsg(h1))
 	tx4 := c.tx(b, revokeMsg("off-ledger", testHash(3)))
 
 	for _, step := range []struct {
@@ -556,12 +573,16 @@ func TestCheckTxPendingSequence(t *testing.T) {
 		{name: "replay of a pending tx", tx: tx1, code: types.CodeSequenceReplayed},
 		{name: "replay of the first pending tx", tx: tx0, code: types.CodeSequenceReplayed},
 		{name: "seq 3 after the rejections", tx: tx3},
-		{name: "anchor of a hash anchored by a pending tx", tx: dupAnchor, code: types.CodeAlreadyAnchored},
-		{name: "other issuer's seq 0", tx: tx4},
+		{name: "anchor of a hash anchored by its own pending tx", tx: dupOwn, code: types.CodeAlreadyAnchored},
+		// new rule: it used to be rejected (CodeAlreadyAnchored); b's anchor
+		// is its own record
+		{name: "anchor of a hash another issuer's pending tx anchored", tx: otherAnchor},
+		{name: "other issuer's seq 1", tx: tx4},
 		{name: "recheck of an included tx", block: [][]byte{tx0, tx1}, recheck: true, tx: tx0, code: types.CodeSequenceReplayed},
 		{name: "recheck of the other included tx", recheck: true, tx: tx1, code: types.CodeSequenceReplayed},
 		{name: "recheck of the next pending tx", recheck: true, tx: tx2},
 		{name: "recheck of the one after", recheck: true, tx: tx3},
+		{name: "recheck of the other issuer's anchor of the hash included", recheck: true, tx: otherAnchor},
 		{name: "recheck of the other issuer's tx", recheck: true, tx: tx4},
 		{name: "new tx replaying an included one", tx: tx1, code: types.CodeSequenceReplayed},
 	} {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/credledger/credledger/types"
 )
@@ -100,28 +102,36 @@ func getSequence(r reader, id string) (uint64, error) {
 	return seq, nil
 }
 
-func getAnchor(r reader, hash []byte) (*types.AnchorRecord, error) {
-	bz, err := r.Get(types.AnchorKey(hash))
+// getCredential returns every issuer's record of hash (empty if none).
+func getCredential(r reader, hash []byte) (*types.CredentialRecord, error) {
+	bz, err := r.Get(types.CredentialKey(hash))
 	if err != nil || bz == nil {
-		return nil, err
+		return &types.CredentialRecord{}, err
 	}
-	var a types.AnchorRecord
-	if err := a.Unmarshal(bz); err != nil {
-		return nil, fmt.Errorf("decode anchor %X: %w", hash, err)
+	var rec types.CredentialRecord
+	if err := rec.Unmarshal(bz); err != nil {
+		return nil, fmt.Errorf("decode credential record %X: %w", hash, err)
 	}
-	return &a, nil
+	return &rec, nil
 }
 
-func getStatus(r reader, hash []byte) (*types.StatusEntry, error) {
-	bz, err := r.Get(types.StatusKey(hash))
-	if err != nil || bz == nil {
-		return nil, err
+// entryOf returns issuer's entry in rec, inserted (empty) in issuer-id
+// order if it has none yet.
+func entryOf(rec *types.CredentialRecord, issuer string) *types.CredentialEntry {
+	i, found := slices.BinarySearchFunc(rec.Entries, issuer, func(e *types.CredentialEntry, id string) int { return strings.Compare(e.IssuerId, id) })
+	if !found {
+		rec.Entries = slices.Insert(rec.Entries, i, &types.CredentialEntry{IssuerId: issuer})
 	}
-	var s types.StatusEntry
-	if err := s.Unmarshal(bz); err != nil {
-		return nil, fmt.Errorf("decode status %X: %w", hash, err)
+	return rec.Entries[i]
+}
+
+// findEntry returns issuer's entry in rec, or nil.
+func findEntry(rec *types.CredentialRecord, issuer string) *types.CredentialEntry {
+	i, found := slices.BinarySearchFunc(rec.Entries, issuer, func(e *types.CredentialEntry, id string) int { return strings.Compare(e.IssuerId, id) })
+	if !found {
+		return nil
 	}
-	return &s, nil
+	return rec.Entries[i]
 }
 
 type marshaler interface{ Marshal() ([]byte, error) }

@@ -24,8 +24,8 @@ const (
 	CodeReasonTooLong     Code = 11 // reason longer than Params.MaxReasonLength
 	CodeDuplicateHash     Code = 12 // the same hash twice in one message
 	CodeAlreadyAnchored   Code = 13 // anchor of a hash that is already anchored
-	CodeHasStatus         Code = 14 // anchor of a hash that already has a status entry
-	CodeNotOwner          Code = 15 // status change by an issuer that did not anchor the hash
+	CodeHasStatus         Code = 14 // anchor of a hash the signer already revoked (off-ledger)
+	CodeNotOwner          Code = 15 // no longer returned: a status change applies to the signer's own record
 	CodeAlreadyRevoked    Code = 16 // the hash is revoked; revocation is final
 	CodeAlreadySuspended  Code = 17 // suspend of a suspended hash
 	CodeNotSuspended      Code = 18 // reinstate of a hash that is not suspended

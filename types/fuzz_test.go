@@ -132,8 +132,8 @@ func checkValidBody(t *testing.T, b *types.TxBody, p types.Params) {
 func FuzzVerifyValue(f *testing.F) {
 	pt := newProofTree(f)
 	keys := [][]byte{
-		types.AnchorKey(hashValid), types.AnchorKey(hashUnknown), types.StatusKey(hashRevoked), types.StatusKey(hashOffLedger),
-		types.IssuerKey("issuer0"), types.IssuerKey("nobody"), types.ChainIDKey(), {0x00, 0x00}, {0xff},
+		types.CredentialKey(hashValid), types.CredentialKey(hashUnknown), types.CredentialKey(hashRevoked), types.CredentialKey(hashShared),
+		append([]byte{types.PrefixAnchor}, hashValid...), types.IssuerKey("issuer0"), types.IssuerKey("nobody"), types.ChainIDKey(), {0x00, 0x00}, {0xff},
 	}
 	for _, v := range pt.vers {
 		for _, key := range keys {
@@ -141,12 +141,12 @@ func FuzzVerifyValue(f *testing.F) {
 			f.Add(pt.roots[v], key, value, proof)
 		}
 	}
-	value, proof := pt.prove(f, 3, types.AnchorKey(hashValid))
-	f.Add(pt.roots[3], types.AnchorKey(hashValid), value, append(bytes.Clone(proof), 0x2a, 0x00))
-	f.Add(pt.roots[3], types.AnchorKey(hashValid), value[:len(value)-1], proof)
-	f.Add(pt.roots[2], types.AnchorKey(hashValid), value, proof)
+	value, proof := pt.prove(f, 3, types.CredentialKey(hashValid))
+	f.Add(pt.roots[3], types.CredentialKey(hashValid), value, append(bytes.Clone(proof), 0x2a, 0x00))
+	f.Add(pt.roots[3], types.CredentialKey(hashValid), value[:len(value)-1], proof)
+	f.Add(pt.roots[2], types.CredentialKey(hashValid), value, proof)
 	for _, p := range otherProofShapes(f, proof) {
-		f.Add(pt.roots[3], types.AnchorKey(hashValid), value, p)
+		f.Add(pt.roots[3], types.CredentialKey(hashValid), value, p)
 	}
 	f.Add([]byte{}, []byte{}, []byte{}, []byte{})
 
@@ -166,29 +166,36 @@ func FuzzVerifyValue(f *testing.F) {
 }
 
 // FuzzVerifyCredential feeds VerifyCredential mutated answers, proofs and
-// app hashes. It must never panic, and whenever it returns a verdict, the
-// answer must be the genuine one of the version whose root is appHash, so
-// that the verdict is the genuine verdict.
+// app hashes. It must never panic, and whenever it returns a result, the
+// record must be the genuine one of the version whose root is appHash, so
+// that every issuer's verdict is the genuine one.
 func FuzzVerifyCredential(f *testing.F) {
 	pt := newProofTree(f)
-	hashes := [][]byte{hashValid, hashRevoked, hashSuspended, hashReinstated, hashOffLedger, hashLate, hashUnknown, hashBadSuspend, hashBadAnchor}
+	hashes := [][]byte{
+		hashValid, hashRevoked, hashSuspended, hashReinstated, hashOffLedger, hashLate, hashUnknown, hashShared,
+		hashBadSuspend, hashBadReinstate, hashBadStatus, hashBadRecord, hashBadIssuer, hashBadOrder, hashNoEntries,
+	}
 	for _, v := range pt.vers {
 		for _, h := range hashes {
 			c := pt.answer(f, v, h)
-			f.Add(c.hash, c.ans.Anchor, c.ans.Status, c.anchorProof, c.statusProof, c.appHash)
+			f.Add(c.hash, c.ans.Record, c.proof, c.appHash)
 		}
 	}
-	rev := pt.answer(f, 3, hashRevoked)
-	f.Add(rev.hash, rev.ans.Anchor, []byte(nil), rev.anchorProof, rev.statusProof, rev.appHash)
-	f.Add(rev.hash, rev.ans.Anchor, rev.ans.Status, rev.statusProof, rev.anchorProof, rev.appHash)
-	f.Add(rev.hash, rev.ans.Anchor, rev.ans.Status, rev.anchorProof, rev.statusProof, pt.roots[1])
-	for _, p := range otherProofShapes(f, rev.statusProof) {
-		f.Add(rev.hash, rev.ans.Anchor, rev.ans.Status, rev.anchorProof, p, rev.appHash)
+	shared := pt.answer(f, 3, hashShared)
+	unknown := pt.answer(f, 3, hashUnknown)
+	f.Add(shared.hash, []byte(nil), shared.proof, shared.appHash)
+	f.Add(shared.hash, pt.answer(f, 1, hashShared).ans.Record, shared.proof, shared.appHash)
+	f.Add(shared.hash, shared.ans.Record, unknown.proof, shared.appHash)
+	f.Add(unknown.hash, shared.ans.Record, unknown.proof, unknown.appHash)
+	f.Add(shared.hash, shared.ans.Record, shared.proof, pt.roots[1])
+	f.Add(shared.hash[:31], shared.ans.Record, shared.proof, shared.appHash)
+	for _, p := range otherProofShapes(f, shared.proof) {
+		f.Add(shared.hash, shared.ans.Record, p, shared.appHash)
 	}
 
-	f.Fuzz(func(t *testing.T, hash, anchor, status, anchorProof, statusProof, appHash []byte) {
-		ans := &types.CredentialAnswer{Hash: hash, Anchor: anchor, Status: status}
-		res, err := types.VerifyCredential(hash, ans, anchorProof, statusProof, appHash)
+	f.Fuzz(func(t *testing.T, hash, record, proof, appHash []byte) {
+		ans := &types.CredentialAnswer{Hash: hash, Record: record}
+		res, err := types.VerifyCredential(hash, ans, proof, appHash)
 		if err != nil {
 			if res != nil {
 				t.Fatalf("result %+v returned with error %v", res, err)
@@ -198,15 +205,117 @@ func FuzzVerifyCredential(f *testing.F) {
 			}
 			return
 		}
-		wantAnchor := pt.valueAt(t, appHash, types.AnchorKey(hash))
-		wantStatus := pt.valueAt(t, appHash, types.StatusKey(hash))
-		if !bytes.Equal(wantAnchor, anchor) || !bytes.Equal(wantStatus, status) {
-			t.Fatalf("verdict %q for %X from anchor %X status %X; the tree holds anchor %X status %X",
-				res.Verdict, hash, anchor, status, wantAnchor, wantStatus)
+		want := pt.valueAt(t, appHash, types.CredentialKey(hash))
+		if !bytes.Equal(want, record) {
+			t.Fatalf("verdict %q for %X from record %X; the tree holds %X", res.Verdict, hash, record, want)
 		}
-		genuine, err := types.VerifyCredential(hash, pt.answerAtRoot(t, appHash, hash), pt.proofAtRoot(t, appHash, types.AnchorKey(hash)), pt.proofAtRoot(t, appHash, types.StatusKey(hash)), appHash)
-		if err != nil || genuine.Verdict != res.Verdict {
-			t.Fatalf("verdict %q differs from the genuine answer's (%v, %v)", res.Verdict, genuine, err)
+		genuine, err := types.VerifyCredential(hash, pt.answerAtRoot(t, appHash, hash), pt.proofAtRoot(t, appHash, types.CredentialKey(hash)), appHash)
+		if err != nil || genuine.Verdict != res.Verdict || genuine.Issuer() != res.Issuer() {
+			t.Fatalf("verdict %q (issuer %q) differs from the genuine answer's (%v, %v)", res.Verdict, res.Issuer(), genuine, err)
+		}
+		checkResult(t, res)
+		for _, id := range genuine.Issuers() {
+			if !genuine.Choose(id) || !res.Choose(id) || genuine.Verdict != res.Verdict {
+				t.Fatalf("issuer %q: verdict %q differs from the genuine answer's %q", id, res.Verdict, genuine.Verdict)
+			}
+		}
+	})
+}
+
+// checkResult re-checks, independently, what VerifyCredential promises
+// about a result: a subject exactly when there is one entry, and a
+// verdict for every entry once chosen.
+func checkResult(t *testing.T, res *types.CredentialResult) {
+	t.Helper()
+	switch n := len(res.Entries); {
+	case n == 0:
+		if res.Verdict != types.VerdictNotAnchored || res.Issuer() != "" || res.Undecided() {
+			t.Fatalf("no entries, but verdict %q, issuer %q", res.Verdict, res.Issuer())
+		}
+	case n == 1:
+		if res.Verdict == "" || res.Issuer() != res.Entries[0].IssuerId || res.Undecided() {
+			t.Fatalf("one entry, but verdict %q, issuer %q", res.Verdict, res.Issuer())
+		}
+	default:
+		if !res.Undecided() || res.Issuer() != "" || res.Anchor != nil || res.Status != nil {
+			t.Fatalf("%d entries, but verdict %q, issuer %q", n, res.Verdict, res.Issuer())
+		}
+	}
+	for _, e := range res.Entries {
+		if !res.Choose(e.IssuerId) || res.Issuer() != e.IssuerId || res.Undecided() {
+			t.Fatalf("cannot choose issuer %q of a verified result", e.IssuerId)
+		}
+		if res.Verdict == types.VerdictValid || res.Verdict == types.VerdictSuspended {
+			if res.Anchor == nil {
+				t.Fatalf("issuer %q: verdict %q without an anchor", e.IssuerId, res.Verdict)
+			}
+		}
+	}
+}
+
+// FuzzDecodeCredentialRecord checks that DecodeCredentialRecord never
+// panics, that every rejection wraps ErrMalformedAnswer, and that whatever
+// it accepts has the promised form.
+func FuzzDecodeCredentialRecord(f *testing.F) {
+	pt := newProofTree(f)
+	for _, h := range [][]byte{hashReinstated, hashShared, hashOffLedger, hashBadSuspend, hashBadRecord, hashBadIssuer, hashBadOrder, hashNoEntries} {
+		rec, _ := pt.prove(f, 3, types.CredentialKey(h))
+		f.Add(rec)
+	}
+	for _, entries := range [][]*types.CredentialEntry{
+		{anchored("a", 1), anchored("a", 2)},
+		{{IssuerId: "a"}},
+		{{IssuerId: "a", Anchor: anchorRec("b", 1)}},
+		{{IssuerId: "a", Status: statusRec(revoked, "b", 1, "")}},
+		{anchored("", 1)},
+		{anchored("a a", 1)},
+		{{IssuerId: "a", History: []*types.StatusEntry{statusRec(revoked, "a", 1, "")}}},
+	} {
+		f.Add(recordValue(f, entries...))
+	}
+	f.Add([]byte{})
+	f.Add(varintField(2, 1))
+	f.Add(bytesField(1, nil))
+	f.Add([]byte{0xff, 0xff, 0xff})
+
+	f.Fuzz(func(t *testing.T, bz []byte) {
+		entries, err := types.DecodeCredentialRecord(bz)
+		if err != nil {
+			if entries != nil || !errors.Is(err, types.ErrMalformedAnswer) {
+				t.Fatalf("rejection returns %d entries, error %v", len(entries), err)
+			}
+			return
+		}
+		if (len(bz) == 0) != (len(entries) == 0) {
+			t.Fatalf("%d bytes decode to %d entries", len(bz), len(entries))
+		}
+		for i, e := range entries {
+			if e == nil || types.ValidateIssuerID(e.IssuerId) != nil {
+				t.Fatalf("entry %d has no valid issuer id: %+v", i, e)
+			}
+			if i > 0 && entries[i-1].IssuerId >= e.IssuerId {
+				t.Fatalf("entries %q, %q are not strictly sorted", entries[i-1].IssuerId, e.IssuerId)
+			}
+			if e.Anchor == nil && e.Status == nil {
+				t.Fatalf("entry of %q is empty", e.IssuerId)
+			}
+			if e.Anchor != nil && e.Anchor.IssuerId != e.IssuerId || e.Status != nil && e.Status.IssuerId != e.IssuerId {
+				t.Fatalf("entry of %q names another issuer: %+v", e.IssuerId, e)
+			}
+		}
+		if len(entries) == 0 {
+			return
+		}
+		// the accepted entries re-encode to a record that decodes the same
+		again, err := types.DecodeCredentialRecord(recordValue(t, entries...))
+		if err != nil || len(again) != len(entries) {
+			t.Fatalf("accepted entries do not round-trip: %d entries, %v", len(again), err)
+		}
+		res := &types.CredentialResult{Entries: entries}
+		for _, e := range entries {
+			if res.Choose(e.IssuerId) && (res.Issuer() != e.IssuerId || res.Verdict == "") {
+				t.Fatalf("chose %q, got issuer %q verdict %q", e.IssuerId, res.Issuer(), res.Verdict)
+			}
 		}
 	})
 }
@@ -240,7 +349,7 @@ func (pt *proofTree) valueAt(t *testing.T, appHash, key []byte) []byte {
 
 func (pt *proofTree) answerAtRoot(t *testing.T, appHash, hash []byte) *types.CredentialAnswer {
 	t.Helper()
-	return &types.CredentialAnswer{Hash: hash, Anchor: pt.valueAt(t, appHash, types.AnchorKey(hash)), Status: pt.valueAt(t, appHash, types.StatusKey(hash))}
+	return &types.CredentialAnswer{Hash: hash, Record: pt.valueAt(t, appHash, types.CredentialKey(hash))}
 }
 
 func (pt *proofTree) proofAtRoot(t *testing.T, appHash, key []byte) []byte {

@@ -14,8 +14,8 @@ const HashSize = 32
 // See the package documentation of app for the full table.
 const (
 	PrefixChainID  byte = 0x00 // 0x00 -> chain id (string)
-	PrefixAnchor   byte = 0x01 // 0x01 | hash(32) -> AnchorRecord
-	PrefixStatus   byte = 0x02 // 0x02 | hash(32) -> StatusEntry
+	PrefixAnchor   byte = 0x01 // retired: the one-record layout's AnchorRecord (no longer written)
+	PrefixStatus   byte = 0x02 // retired: the one-record layout's StatusEntry (no longer written)
 	PrefixIssuer   byte = 0x03 // 0x03 | issuer id -> Issuer
 	PrefixSequence byte = 0x04 // 0x04 | issuer id -> next sequence (uint64 big-endian)
 	PrefixParams   byte = 0x05 // 0x05 -> Params
@@ -24,6 +24,7 @@ const (
 	PrefixOpen     byte = 0x08 // 0x08 -> ProposalIDs of open proposals
 	PrefixIssuers  byte = 0x09 // 0x09 -> IDList of every issuer id, sorted
 	PrefixIdent    byte = 0x0A // 0x0A | identifier -> issuer id (the member whose credentials name it)
+	PrefixCred     byte = 0x0B // 0x0B | hash(32) -> CredentialRecord (every issuer's own record of the hash)
 )
 
 // ProposalKey returns the key of a governance proposal.
@@ -44,13 +45,14 @@ func ChainIDKey() []byte { return []byte{PrefixChainID} }
 // ParamsKey returns the key of the consortium parameters.
 func ParamsKey() []byte { return []byte{PrefixParams} }
 
-// AnchorKey returns the key of the anchor record of a credential hash.
-// Requires len(hash) == HashSize.
-func AnchorKey(hash []byte) []byte { return prefixed(PrefixAnchor, hash) }
+// MaxStatusHistory bounds the earlier status changes a credential entry
+// keeps (the oldest are dropped first), so that no member can grow the
+// record that every verifier of a hash downloads.
+const MaxStatusHistory = 8
 
-// StatusKey returns the key of the status entry of a credential hash.
-// Requires len(hash) == HashSize.
-func StatusKey(hash []byte) []byte { return prefixed(PrefixStatus, hash) }
+// CredentialKey returns the key of the credential record of a hash: every
+// issuer's own record of it. Requires len(hash) == HashSize.
+func CredentialKey(hash []byte) []byte { return prefixed(PrefixCred, hash) }
 
 // IssuerKey returns the key of an issuer record.
 func IssuerKey(id string) []byte { return prefixed(PrefixIssuer, []byte(id)) }

@@ -2,6 +2,7 @@ package types
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -10,6 +11,10 @@ import (
 // made the report: node/client takes it from the node it asks (and trusts
 // that node), node/light verifies it with the light client from a trust
 // root, node/bundle verifies it offline from the bundle's trust root.
+//
+// Producers fill the result, the header fields, the commit times
+// (SetCommitTimes) and the records of the issuers with a record of the
+// hash (SetIssuerRecords); ApplyClaims then settles the verdict.
 type Report struct {
 	*CredentialResult
 	ChainID string
@@ -22,18 +27,24 @@ type Report struct {
 	// HeaderHash is the hash of the header (set when it was verified).
 	HeaderHash []byte
 	AppHash    []byte
-	// AnchorTime and StatusTime are when the anchor record and the status
-	// entry were committed: the times of the headers CommitHeaders names
-	// (zero when there is no such record, or when SetCommitTimes was not
-	// called).
+	// AnchorTime and StatusTime are when the subject's anchor record and
+	// status entry were committed: the times of the headers CommitHeaders
+	// names (zero when there is no such record, or when SetCommitTimes was
+	// not called).
 	AnchorTime, StatusTime time.Time
 	// Claims are what the credential says about itself, as checked by
 	// ApplyClaims (zero if it was not read or has none).
 	Claims Claims
-	// IssuerRecord is the record of the issuer the verdict names, proven
-	// against the same header; nil if it was not checked, if the verdict
-	// names no issuer, or if the proof shows there is no such issuer.
+	// IssuerRecord is the record of the subject's issuer (the issuer the
+	// verdict is about), proven against the same header; nil if it was not
+	// checked, if there is no subject, or if the proof shows there is no
+	// such issuer.
 	IssuerRecord *Issuer
+	// IssuerRecords are the proven records of every issuer with a record of
+	// the hash (SetIssuerRecords).
+	IssuerRecords []*Issuer
+
+	commitTimes map[int64]time.Time
 }
 
 // IssuerStatus returns "active" or "removed" and the height since which
@@ -49,56 +60,89 @@ func (r *Report) IssuerStatus() (string, int64) {
 	return is.Status.StatusWord(), is.JoinedHeight
 }
 
-// CommitHeaders returns the heights of the headers that date the result's
-// records: a record written in block H was committed by the validators'
-// votes that header H+1 carries, so its time is header H+1's time (the
-// median of those validators' clocks), which never precedes the submission
-// of the tx. Block H's own time can: it is the median time of the votes for
-// block H-1, which on a chain that was idle or restarted is long before.
-// The heights are AnchorRecord.Height+1 and StatusEntry.Height+1, for the
-// records present, ascending, without duplicates.
+// CommitHeaders returns the heights of the headers that date the records
+// of every issuer with a record of the hash: a record written in block H
+// was committed by the validators' votes that header H+1 carries, so its
+// time is header H+1's time (the median of those validators' clocks),
+// which never precedes the submission of the tx. Block H's own time can:
+// it is the median time of the votes for block H-1, which on a chain that
+// was idle or restarted is long before. The heights are each anchor's and
+// status entry's Height+1, ascending, without duplicates.
 func (r *CredentialResult) CommitHeaders() []int64 {
 	var hs []int64
-	if r.Anchor != nil {
-		hs = append(hs, r.Anchor.Height+1)
+	for _, e := range r.Entries {
+		if e.Anchor != nil {
+			hs = append(hs, e.Anchor.Height+1)
+		}
+		if e.Status != nil {
+			hs = append(hs, e.Status.Height+1)
+		}
 	}
-	if r.Status != nil && (len(hs) == 0 || hs[0] != r.Status.Height+1) {
-		hs = append(hs, r.Status.Height+1)
-	}
-	if len(hs) == 2 && hs[1] < hs[0] {
-		hs[0], hs[1] = hs[1], hs[0]
-	}
-	return hs
+	slices.Sort(hs)
+	return slices.Compact(hs)
 }
 
-// SetCommitTimes sets AnchorTime and StatusTime from timeOf, which returns
-// the time of a header that CommitHeaders names (or an error). The proving
-// header's own time is used without asking timeOf. It fails if a record
-// would be dated by a header above the proving one (impossible for an
-// answer that verified).
+// SetCommitTimes records the times of the headers CommitHeaders names,
+// asking timeOf for each one but the proving header, and sets AnchorTime
+// and StatusTime for the subject. It fails if a record would be dated by a
+// header above the proving one (impossible for an answer that verified).
 func (r *Report) SetCommitTimes(timeOf func(height int64) (time.Time, error)) error {
-	at := func(h int64) (time.Time, error) {
+	r.commitTimes = map[int64]time.Time{}
+	for _, h := range r.CommitHeaders() {
 		switch {
 		case h == r.HeaderHeight:
-			return r.HeaderTime, nil
+			r.commitTimes[h] = r.HeaderTime
 		case h > r.HeaderHeight:
-			return time.Time{}, fmt.Errorf("%w: a record of block %d cannot be in the state that header %d proves", ErrMalformedAnswer, h-1, r.HeaderHeight)
+			return fmt.Errorf("%w: a record of block %d cannot be in the state that header %d proves", ErrMalformedAnswer, h-1, r.HeaderHeight)
+		default:
+			t, err := timeOf(h)
+			if err != nil {
+				return fmt.Errorf("time of header %d, which dates a record: %w", h, err)
+			}
+			r.commitTimes[h] = t
 		}
-		t, err := timeOf(h)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("time of header %d, which dates a record: %w", h, err)
-		}
-		return t, nil
 	}
-	var err error
+	r.subjectChanged()
+	return nil
+}
+
+// SetIssuerRecords records the proven records of the issuers with a record
+// of the hash (nil entries for ids the proof shows unknown are dropped),
+// and sets IssuerRecord for the subject.
+func (r *Report) SetIssuerRecords(records []*Issuer) {
+	r.IssuerRecords = slices.DeleteFunc(slices.Clone(records), func(is *Issuer) bool { return is == nil })
+	r.subjectChanged()
+}
+
+// Choose makes issuer's record the subject, as CredentialResult.Choose
+// does, and updates the subject's times and issuer record; it reports
+// false (and changes nothing) if issuer has no record.
+func (r *Report) Choose(issuer string) bool {
+	if !r.CredentialResult.Choose(issuer) {
+		return false
+	}
+	r.subjectChanged()
+	return true
+}
+
+// subjectChanged sets the subject's times and issuer record.
+func (r *Report) subjectChanged() {
+	r.AnchorTime, r.StatusTime, r.IssuerRecord = time.Time{}, time.Time{}, nil
 	if r.Anchor != nil {
-		if r.AnchorTime, err = at(r.Anchor.Height + 1); err != nil {
-			return err
-		}
+		r.AnchorTime = r.commitTimes[r.Anchor.Height+1]
 	}
 	if r.Status != nil {
-		if r.StatusTime, err = at(r.Status.Height + 1); err != nil {
-			return err
+		r.StatusTime = r.commitTimes[r.Status.Height+1]
+	}
+	if id := r.Issuer(); id != "" {
+		r.IssuerRecord = r.issuerRecord(id)
+	}
+}
+
+func (r *Report) issuerRecord(id string) *Issuer {
+	for _, is := range r.IssuerRecords {
+		if is.Id == id {
+			return is
 		}
 	}
 	return nil
@@ -114,27 +158,40 @@ type Claims struct {
 	ValidFrom, ValidUntil time.Time
 }
 
-// ApplyClaims turns the proven verdict into the verdict for a credential
-// that makes claims c, checking, in this order after the proofs: that it
-// is anchored (a credential with no record stays not_anchored); that the
-// issuer it names is the one whose record it has (issuer_mismatch); its
-// status (revoked and suspended stand); and its validity period at the
-// time of the proving header (expired, not_yet_valid). Checking the issuer
-// requires IssuerRecord when the result names an issuer.
+// ApplyClaims settles the verdict for a credential that makes claims c,
+// checking, in this order after the proofs: that some issuer has a record
+// of it (else not_anchored); that the issuer it names has one — the
+// verdict is then about that issuer's record, and issuer_mismatch if only
+// other issuers have records; without a name, the single issuer with a
+// record (several: an *AmbiguousIssuerError); its status (revoked and
+// suspended stand); and its validity period at the time of the proving
+// header (expired, not_yet_valid). Naming an issuer requires the records
+// of the issuers with a record (SetIssuerRecords), to match identifiers.
 func (r *Report) ApplyClaims(c Claims) error {
 	r.Claims = c
-	if r.Verdict == VerdictNotAnchored {
+	if len(r.Entries) == 0 {
+		r.Verdict = VerdictNotAnchored
 		return nil
 	}
+	// start again from the proven verdict of the subject, so that claims
+	// applied before do not carry over
+	if id := r.Issuer(); id != "" {
+		r.Choose(id)
+	} else {
+		r.Verdict = ""
+	}
 	if c.Issuer != "" {
-		is := r.IssuerRecord
-		if is == nil || is.Id != r.Issuer() {
-			return fmt.Errorf("%w: the record of issuer %q is needed to check the issuer the credential names", ErrMalformedAnswer, r.Issuer())
+		named, err := r.namedIssuer(c.Issuer)
+		if err != nil {
+			return err
 		}
-		if c.Issuer != is.Id && !is.HasIdentifier(c.Issuer) {
+		if named == "" {
 			r.Verdict = VerdictIssuerMismatch
 			return nil
 		}
+		r.Choose(named)
+	} else if r.Undecided() {
+		return &AmbiguousIssuerError{Hash: r.Hash, Issuers: r.Issuers()}
 	}
 	if r.Verdict != VerdictValid {
 		return nil
@@ -146,4 +203,26 @@ func (r *Report) ApplyClaims(c Claims) error {
 		r.Verdict = VerdictExpired
 	}
 	return nil
+}
+
+// namedIssuer returns the id of the issuer with a record of the hash that
+// name (a member id, or one of an issuer's identifiers) names, or "" if
+// none does. Member ids are matched first, so naming one needs no issuer
+// record.
+func (r *Report) namedIssuer(name string) (string, error) {
+	for _, e := range r.Entries {
+		if e.IssuerId == name {
+			return e.IssuerId, nil
+		}
+	}
+	for _, e := range r.Entries {
+		is := r.issuerRecord(e.IssuerId)
+		if is == nil {
+			return "", fmt.Errorf("%w: the record of issuer %q is needed to check the issuer the credential names", ErrMalformedAnswer, e.IssuerId)
+		}
+		if is.HasIdentifier(name) {
+			return e.IssuerId, nil
+		}
+	}
+	return "", nil
 }

@@ -474,8 +474,6 @@ func TestKeyLayout(t *testing.T) {
 		want []byte
 	}{
 		{"chain id", types.ChainIDKey(), []byte{0x00}},
-		{"anchor", types.AnchorKey(h), append([]byte{0x01}, h...)},
-		{"status", types.StatusKey(h), append([]byte{0x02}, h...)},
 		{"issuer", types.IssuerKey("ab"), []byte{0x03, 'a', 'b'}},
 		{"sequence", types.SequenceKey("ab"), []byte{0x04, 'a', 'b'}},
 		{"params", types.ParamsKey(), []byte{0x05}},
@@ -483,14 +481,30 @@ func TestKeyLayout(t *testing.T) {
 		{"next proposal id", types.LastProposalIDKey(), []byte{0x07}},
 		{"open proposals", types.OpenProposalsKey(), []byte{0x08}},
 		{"issuer index", types.IssuerIndexKey(), []byte{0x09}},
+		{"identifier", types.IdentifierKey("did:x"), []byte{0x0a, 'd', 'i', 'd', ':', 'x'}},
+		{"credential", types.CredentialKey(h), append([]byte{0x0b}, h...)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, tc.got)
 		})
 	}
-	k := types.AnchorKey(h)
+	k := types.CredentialKey(h)
 	k[1] = 0
 	require.Equal(t, byte(0xab), h[0], "keys must not alias the hash")
+
+	// retired prefixes keep their numbers so that no new record reuses them
+	// (a proof of the old layout must never verify as one of the new)
+	require.Equal(t, byte(0x01), types.PrefixAnchor)
+	require.Equal(t, byte(0x02), types.PrefixStatus)
+	prefixes := []byte{
+		types.PrefixChainID, types.PrefixAnchor, types.PrefixStatus, types.PrefixIssuer, types.PrefixSequence, types.PrefixParams,
+		types.PrefixProposal, types.PrefixLastID, types.PrefixOpen, types.PrefixIssuers, types.PrefixIdent, types.PrefixCred,
+	}
+	seen := map[byte]bool{}
+	for _, p := range prefixes {
+		require.False(t, seen[p], "prefix %#x used twice", p)
+		seen[p] = true
+	}
 }
 
 func TestSequenceEncoding(t *testing.T) {

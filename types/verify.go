@@ -72,28 +72,6 @@ func (e *RootMismatchError) Error() string {
 // Unwrap makes errors.Is(err, ErrProofInvalid) true.
 func (e *RootMismatchError) Unwrap() error { return ErrProofInvalid }
 
-// CredentialResult is a verified answer about one credential hash.
-type CredentialResult struct {
-	Hash    []byte
-	Verdict Verdict
-	// Anchor is the anchor record, or nil if the hash is not anchored.
-	Anchor *AnchorRecord
-	// Status is the status entry, or nil if there is none.
-	Status *StatusEntry
-}
-
-// Issuer returns the issuer the verdict is about: the status entry's issuer
-// for a revocation of an unanchored hash, the anchoring issuer otherwise.
-func (r *CredentialResult) Issuer() string {
-	if r.Anchor != nil {
-		return r.Anchor.IssuerId
-	}
-	if r.Status != nil {
-		return r.Status.IssuerId
-	}
-	return ""
-}
-
 // VerifyValue checks an ICS23 proof (encoded CommitmentProof) for key against
 // appHash: a membership proof of value when value is non-empty, a
 // non-membership proof otherwise. Errors wrap ErrProofInvalid; a proof that
@@ -136,42 +114,84 @@ func VerifyValue(appHash, key, value, proofBytes []byte) error {
 }
 
 // VerifyCredential checks a /credential answer for hash against appHash, the
-// app hash of the header one above the answer's height, and returns the
-// verdict. anchorProof and statusProof are the encoded ICS23 proofs for
-// AnchorKey(hash) and StatusKey(hash). It is the one place that interprets
-// credential proofs: any error means the answer must not be trusted.
-func VerifyCredential(hash []byte, ans *CredentialAnswer, anchorProof, statusProof, appHash []byte) (*CredentialResult, error) {
+// app hash of the header one above the answer's height: proof is the
+// encoded ICS23 proof for CredentialKey(hash). It is the one place that
+// interprets credential proofs: any error means the answer must not be
+// trusted. The result holds every issuer's record of the hash; see
+// CredentialResult for which one the verdict is about.
+func VerifyCredential(hash []byte, ans *CredentialAnswer, proof, appHash []byte) (*CredentialResult, error) {
 	if len(hash) != HashSize {
 		return nil, fmt.Errorf("%w: hash is %d bytes", ErrBadHash, len(hash))
 	}
 	if ans == nil || !bytes.Equal(ans.Hash, hash) {
 		return nil, fmt.Errorf("%w: answer is about another hash than %s", ErrMalformedAnswer, hex.EncodeToString(hash))
 	}
-	if err := VerifyValue(appHash, AnchorKey(hash), ans.Anchor, anchorProof); err != nil {
-		return nil, fmt.Errorf("anchor record: %w", err)
+	if err := VerifyValue(appHash, CredentialKey(hash), ans.Record, proof); err != nil {
+		return nil, fmt.Errorf("credential record: %w", err)
 	}
-	if err := VerifyValue(appHash, StatusKey(hash), ans.Status, statusProof); err != nil {
-		return nil, fmt.Errorf("status entry: %w", err)
-	}
-	res := &CredentialResult{Hash: hash}
-	if len(ans.Anchor) > 0 {
-		res.Anchor = new(AnchorRecord)
-		if err := res.Anchor.Unmarshal(ans.Anchor); err != nil {
-			return nil, fmt.Errorf("%w: anchor record: %w", ErrMalformedAnswer, err)
-		}
-	}
-	if len(ans.Status) > 0 {
-		res.Status = new(StatusEntry)
-		if err := res.Status.Unmarshal(ans.Status); err != nil {
-			return nil, fmt.Errorf("%w: status entry: %w", ErrMalformedAnswer, err)
-		}
-	}
-	v, err := verdictOf(res.Anchor, res.Status)
+	entries, err := DecodeCredentialRecord(ans.Record)
 	if err != nil {
 		return nil, err
 	}
-	res.Verdict = v
+	res := &CredentialResult{Hash: hash, Entries: entries, Verdict: VerdictNotAnchored}
+	for _, e := range entries {
+		if _, err := verdictOf(e.Anchor, e.Status); err != nil {
+			return nil, fmt.Errorf("issuer %q's record: %w", e.IssuerId, err)
+		}
+	}
+	switch len(entries) {
+	case 0:
+	case 1:
+		res.Choose(entries[0].IssuerId)
+	default:
+		res.Verdict = ""
+	}
 	return res, nil
+}
+
+// DecodeCredentialRecord decodes a stored CredentialRecord (empty: no
+// record) and checks its form: entries sorted by issuer id without
+// repeats, each with an anchor or a status entry that names its issuer.
+// Errors wrap ErrMalformedAnswer.
+func DecodeCredentialRecord(bz []byte) ([]*CredentialEntry, error) {
+	if len(bz) == 0 {
+		return nil, nil
+	}
+	var rec CredentialRecord
+	if err := rec.Unmarshal(bz); err != nil {
+		return nil, fmt.Errorf("%w: credential record: %w", ErrMalformedAnswer, err)
+	}
+	if len(rec.Entries) == 0 {
+		return nil, fmt.Errorf("%w: credential record with no entries", ErrMalformedAnswer)
+	}
+	for i, e := range rec.Entries {
+		switch {
+		case e == nil || ValidateIssuerID(e.IssuerId) != nil:
+			return nil, fmt.Errorf("%w: credential record entry %d has no valid issuer id", ErrMalformedAnswer, i)
+		case i > 0 && e.IssuerId <= rec.Entries[i-1].IssuerId:
+			return nil, fmt.Errorf("%w: credential record entries are not sorted by issuer id", ErrMalformedAnswer)
+		case e.Anchor == nil && e.Status == nil:
+			return nil, fmt.Errorf("%w: issuer %q's record is empty", ErrMalformedAnswer, e.IssuerId)
+		case e.Anchor != nil && e.Anchor.IssuerId != e.IssuerId:
+			return nil, fmt.Errorf("%w: issuer %q's record names another issuer", ErrMalformedAnswer, e.IssuerId)
+		}
+		for _, st := range append([]*StatusEntry{e.Status}, e.History...) {
+			if st == nil && e.Status == nil {
+				continue // no status change (the history is then empty too, checked below)
+			}
+			switch {
+			case st == nil || st.IssuerId != e.IssuerId:
+				return nil, fmt.Errorf("%w: issuer %q's record has a status change by another issuer", ErrMalformedAnswer, e.IssuerId)
+			case st.Status != CredentialStatus_CREDENTIAL_STATUS_REVOKED && st.Status != CredentialStatus_CREDENTIAL_STATUS_SUSPENDED &&
+				st.Status != CredentialStatus_CREDENTIAL_STATUS_REINSTATED:
+				return nil, fmt.Errorf("%w: issuer %q's record has an unknown status %d", ErrMalformedAnswer, e.IssuerId, st.Status)
+			}
+		}
+		if e.Status == nil && len(e.History) > 0 {
+			return nil, fmt.Errorf("%w: issuer %q's record has earlier status changes but no current one", ErrMalformedAnswer, e.IssuerId)
+		}
+	}
+	return rec.Entries, nil
 }
 
 func verdictOf(a *AnchorRecord, s *StatusEntry) (Verdict, error) {

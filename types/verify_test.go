@@ -2,7 +2,6 @@ package types_test
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"testing"
@@ -15,167 +14,6 @@ import (
 	"github.com/credledger/credledger/types"
 )
 
-// credHash returns a deterministic credential hash for n.
-func credHash(n int) []byte {
-	h := sha256.Sum256(fmt.Appendf(nil, "verify-test-credential-%d", n))
-	return h[:]
-}
-
-// Credential hashes of the proof tree, by what happens to them.
-var (
-	hashValid       = credHash(0)  // anchored at v1
-	hashRevoked     = credHash(1)  // anchored at v1, revoked at v2
-	hashSuspended   = credHash(2)  // anchored at v1, suspended at v2
-	hashReinstated  = credHash(3)  // anchored at v1, suspended at v2, reinstated at v3
-	hashOffLedger   = credHash(4)  // revoked at v2 without an anchor
-	hashLate        = credHash(5)  // anchored at v3
-	hashUnknown     = credHash(6)  // never written
-	hashBadSuspend  = credHash(7)  // corrupt state (v3): suspended without an anchor
-	hashBadStatus   = credHash(8)  // corrupt state (v3): anchored, status entry with an unknown status
-	hashBadAnchor   = credHash(9)  // corrupt state (v3): anchor value is not an AnchorRecord
-	hashBadStatusPB = credHash(10) // corrupt state (v3): status value is not a StatusEntry
-)
-
-// proofTree is an IAVL tree laid out like credledger state, with three
-// saved versions. It is the trusted model the verifier tests and fuzz
-// targets compare against: roots[v] is the app hash of version v.
-type proofTree struct {
-	tree  *iavl.MutableTree
-	roots map[int64][]byte
-	vers  []int64
-}
-
-func mustMarshal(tb testing.TB, m interface{ Marshal() ([]byte, error) }) []byte {
-	tb.Helper()
-	bz, err := m.Marshal()
-	require.NoError(tb, err)
-	return bz
-}
-
-func anchorValue(tb testing.TB, issuer string, height int64) []byte {
-	tb.Helper()
-	return mustMarshal(tb, &types.AnchorRecord{IssuerId: issuer, Height: height, TimeUnixNano: 1_700_000_000_000_000_000 + height})
-}
-
-func statusValue(tb testing.TB, s types.CredentialStatus, issuer string, height int64, reason string) []byte {
-	tb.Helper()
-	return mustMarshal(tb, &types.StatusEntry{Status: s, IssuerId: issuer, Height: height, TimeUnixNano: 1_700_000_000_000_000_000 + height, Reason: reason})
-}
-
-func issuerValue(tb testing.TB, id string) []byte {
-	tb.Helper()
-	return mustMarshal(tb, &types.Issuer{
-		Id: id, Name: "Issuer " + id, SigningPubkey: bytes.Repeat([]byte{1}, 32), ValidatorPubkey: bytes.Repeat([]byte{2}, 32),
-		Power: 10, Status: types.IssuerStatus_ISSUER_STATUS_ACTIVE,
-	})
-}
-
-// newProofTree builds the tree. Filler anchors make the proofs realistic
-// (several inner nodes) without slowing the fuzz targets down.
-func newProofTree(tb testing.TB) *proofTree {
-	tb.Helper()
-	pt := &proofTree{tree: iavl.NewMutableTree(idb.NewMemDB(), 1000, true, iavl.NewNopLogger()), roots: map[int64][]byte{}}
-	params := types.DefaultParams()
-	revoked := types.CredentialStatus_CREDENTIAL_STATUS_REVOKED
-	suspended := types.CredentialStatus_CREDENTIAL_STATUS_SUSPENDED
-	reinstated := types.CredentialStatus_CREDENTIAL_STATUS_REINSTATED
-	blocks := [][][2][]byte{
-		1: {
-			{types.ChainIDKey(), []byte("credledger-test")},
-			{types.ParamsKey(), mustMarshal(tb, &params)},
-			{types.IssuerKey("issuer0"), issuerValue(tb, "issuer0")},
-			{types.IssuerKey("issuer1"), issuerValue(tb, "issuer1")},
-			{types.SequenceKey("issuer0"), types.EncodeSequence(1)},
-			{types.AnchorKey(hashValid), anchorValue(tb, "issuer0", 1)},
-			{types.AnchorKey(hashRevoked), anchorValue(tb, "issuer0", 1)},
-			{types.AnchorKey(hashSuspended), anchorValue(tb, "issuer0", 1)},
-			{types.AnchorKey(hashReinstated), anchorValue(tb, "issuer0", 1)},
-		},
-		2: {
-			{types.StatusKey(hashRevoked), statusValue(tb, revoked, "issuer0", 2, "fraud")},
-			{types.StatusKey(hashSuspended), statusValue(tb, suspended, "issuer0", 2, "audit")},
-			{types.StatusKey(hashReinstated), statusValue(tb, suspended, "issuer0", 2, "audit")},
-			{types.StatusKey(hashOffLedger), statusValue(tb, revoked, "issuer1", 2, "off-ledger")},
-			{types.SequenceKey("issuer0"), types.EncodeSequence(2)},
-			{types.SequenceKey("issuer1"), types.EncodeSequence(1)},
-		},
-		3: {
-			{types.StatusKey(hashReinstated), statusValue(tb, reinstated, "issuer0", 3, "cleared")},
-			{types.AnchorKey(hashLate), anchorValue(tb, "issuer1", 3)},
-			{types.StatusKey(hashBadSuspend), statusValue(tb, suspended, "issuer0", 3, "")},
-			{types.AnchorKey(hashBadStatus), anchorValue(tb, "issuer0", 3)},
-			{types.StatusKey(hashBadStatus), statusValue(tb, types.CredentialStatus(7), "issuer0", 3, "")},
-			{types.AnchorKey(hashBadAnchor), []byte{0xff, 0xff, 0xff}},
-			{types.AnchorKey(hashBadStatusPB), anchorValue(tb, "issuer0", 3)},
-			{types.StatusKey(hashBadStatusPB), []byte{0x0a, 0x05, 'x'}},
-		},
-	}
-	for v := 1; v < len(blocks); v++ {
-		for _, kv := range blocks[v] {
-			_, err := pt.tree.Set(kv[0], kv[1])
-			require.NoError(tb, err)
-		}
-		for i := 0; i < 16; i++ { // filler, spread over both credential prefixes
-			h := credHash(1000*v + i)
-			_, err := pt.tree.Set(types.AnchorKey(h), anchorValue(tb, "issuer0", int64(v)))
-			require.NoError(tb, err)
-			if i%4 == 0 {
-				_, err = pt.tree.Set(types.StatusKey(h), statusValue(tb, revoked, "issuer0", int64(v), "filler"))
-				require.NoError(tb, err)
-			}
-		}
-		root, ver, err := pt.tree.SaveVersion()
-		require.NoError(tb, err)
-		require.Equal(tb, int64(v), ver)
-		pt.roots[ver] = root
-		pt.vers = append(pt.vers, ver)
-	}
-	return pt
-}
-
-// version returns the immutable tree of version v.
-func (pt *proofTree) version(tb testing.TB, v int64) *iavl.ImmutableTree {
-	tb.Helper()
-	it, err := pt.tree.GetImmutable(v)
-	require.NoError(tb, err)
-	return it
-}
-
-// prove returns the value of key at version v and its encoded proof.
-func (pt *proofTree) prove(tb testing.TB, v int64, key []byte) (value, proof []byte) {
-	tb.Helper()
-	it := pt.version(tb, v)
-	value, err := it.Get(key)
-	require.NoError(tb, err)
-	cp, err := it.GetProof(key)
-	require.NoError(tb, err)
-	return value, mustMarshal(tb, cp)
-}
-
-// credential is a /credential answer with its two proofs and app hash.
-type credential struct {
-	hash        []byte
-	ans         *types.CredentialAnswer
-	anchorProof []byte
-	statusProof []byte
-	appHash     []byte
-}
-
-// answer returns what an honest full node would answer for hash at v.
-func (pt *proofTree) answer(tb testing.TB, v int64, hash []byte) credential {
-	tb.Helper()
-	a, ap := pt.prove(tb, v, types.AnchorKey(hash))
-	s, sp := pt.prove(tb, v, types.StatusKey(hash))
-	return credential{
-		hash: hash, ans: &types.CredentialAnswer{Hash: hash, Anchor: a, Status: s},
-		anchorProof: ap, statusProof: sp, appHash: pt.roots[v],
-	}
-}
-
-func (c credential) verify() (*types.CredentialResult, error) {
-	return types.VerifyCredential(c.hash, c.ans, c.anchorProof, c.statusProof, c.appHash)
-}
-
 func TestVerifyCredentialVerdicts(t *testing.T) {
 	pt := newProofTree(t)
 	for _, tc := range []struct {
@@ -186,20 +24,23 @@ func TestVerifyCredentialVerdicts(t *testing.T) {
 		issuer   string
 		reason   string
 		anchored bool
+		issuers  []string // every issuer with a record
 	}{
-		{"anchored", hashValid, 3, types.VerdictValid, "issuer0", "", true},
-		{"revoked", hashRevoked, 3, types.VerdictRevoked, "issuer0", "fraud", true},
-		{"revoked before revocation", hashRevoked, 1, types.VerdictValid, "issuer0", "", true},
-		{"suspended", hashSuspended, 2, types.VerdictSuspended, "issuer0", "audit", true},
-		{"reinstated", hashReinstated, 3, types.VerdictValid, "issuer0", "cleared", true},
-		{"reinstated while suspended", hashReinstated, 2, types.VerdictSuspended, "issuer0", "audit", true},
-		{"revoked without anchor", hashOffLedger, 3, types.VerdictRevoked, "issuer1", "off-ledger", false},
-		{"revoked without anchor before", hashOffLedger, 1, types.VerdictNotAnchored, "", "", false},
-		{"anchored late", hashLate, 3, types.VerdictValid, "issuer1", "", true},
-		{"anchored late before", hashLate, 2, types.VerdictNotAnchored, "", "", false},
-		{"unknown", hashUnknown, 3, types.VerdictNotAnchored, "", "", false},
-		{"all-zero hash", make([]byte, 32), 3, types.VerdictNotAnchored, "", "", false},
-		{"all-ones hash", bytes.Repeat([]byte{0xff}, 32), 3, types.VerdictNotAnchored, "", "", false},
+		{"anchored", hashValid, 3, types.VerdictValid, "issuer0", "", true, []string{"issuer0"}},
+		{"revoked", hashRevoked, 3, types.VerdictRevoked, "issuer0", "fraud", true, []string{"issuer0"}},
+		{"revoked before revocation", hashRevoked, 1, types.VerdictValid, "issuer0", "", true, []string{"issuer0"}},
+		{"suspended", hashSuspended, 2, types.VerdictSuspended, "issuer0", "audit", true, []string{"issuer0"}},
+		{"reinstated", hashReinstated, 3, types.VerdictValid, "issuer0", "cleared", true, []string{"issuer0"}},
+		{"reinstated while suspended", hashReinstated, 2, types.VerdictSuspended, "issuer0", "audit", true, []string{"issuer0"}},
+		{"revoked without anchor", hashOffLedger, 3, types.VerdictRevoked, "issuer1", "off-ledger", false, []string{"issuer1"}},
+		{"revoked without anchor before", hashOffLedger, 1, types.VerdictNotAnchored, "", "", false, []string{}},
+		{"anchored late", hashLate, 3, types.VerdictValid, "issuer1", "", true, []string{"issuer1"}},
+		{"anchored late before", hashLate, 2, types.VerdictNotAnchored, "", "", false, []string{}},
+		{"one issuer of a later shared record", hashShared, 1, types.VerdictValid, "issuer0", "", true, []string{"issuer0"}},
+		{"shared: undecided", hashShared, 3, "", "", "", false, []string{"issuer0", "issuer1"}},
+		{"unknown", hashUnknown, 3, types.VerdictNotAnchored, "", "", false, []string{}},
+		{"all-zero hash", make([]byte, 32), 3, types.VerdictNotAnchored, "", "", false, []string{}},
+		{"all-ones hash", bytes.Repeat([]byte{0xff}, 32), 3, types.VerdictNotAnchored, "", "", false, []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := pt.answer(t, tc.version, tc.hash).verify()
@@ -207,13 +48,27 @@ func TestVerifyCredentialVerdicts(t *testing.T) {
 			require.Equal(t, tc.verdict, res.Verdict)
 			require.Equal(t, tc.hash, res.Hash)
 			require.Equal(t, tc.issuer, res.Issuer())
+			require.Equal(t, tc.issuers, res.Issuers())
 			require.Equal(t, tc.anchored, res.Anchor != nil)
+			require.Equal(t, tc.reason != "", res.Status != nil)
 			if tc.reason != "" {
-				require.NotNil(t, res.Status)
 				require.Equal(t, tc.reason, res.Status.Reason)
 			}
 		})
 	}
+}
+
+// TestVerifyCredentialHistory checks that earlier status changes come
+// through with the record.
+func TestVerifyCredentialHistory(t *testing.T) {
+	pt := newProofTree(t)
+	res, err := pt.answer(t, 3, hashReinstated).verify()
+	require.NoError(t, err)
+	require.Len(t, res.Entries, 1)
+	require.Len(t, res.Entries[0].History, 1)
+	require.Equal(t, suspended, res.Entries[0].History[0].Status)
+	require.Equal(t, int64(2), res.Entries[0].History[0].Height)
+	require.Equal(t, reinstated, res.Status.Status)
 }
 
 // TestVerifyCredentialCorruptState checks that records which verify but
@@ -225,12 +80,18 @@ func TestVerifyCredentialCorruptState(t *testing.T) {
 		hash []byte
 	}{
 		{"suspended without anchor", hashBadSuspend},
+		{"reinstated without anchor", hashBadReinstate},
 		{"unknown status", hashBadStatus},
-		{"anchor not a record", hashBadAnchor},
-		{"status not a record", hashBadStatusPB},
+		{"not a record", hashBadRecord},
+		{"anchor of another issuer", hashBadIssuer},
+		{"entries out of order", hashBadOrder},
+		{"no entries", hashNoEntries},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, err := pt.answer(t, 3, tc.hash).verify()
+			c := pt.answer(t, 3, tc.hash)
+			require.NotEmpty(t, c.ans.Record)
+			require.NoError(t, types.VerifyValue(c.appHash, types.CredentialKey(tc.hash), c.ans.Record, c.proof), "the proof itself is genuine")
+			res, err := c.verify()
 			require.ErrorIs(t, err, types.ErrMalformedAnswer)
 			require.NotErrorIs(t, err, types.ErrProofInvalid)
 			require.Nil(t, res)
@@ -240,7 +101,12 @@ func TestVerifyCredentialCorruptState(t *testing.T) {
 
 func TestVerifyCredentialRejects(t *testing.T) {
 	pt := newProofTree(t)
-	otherStatus := pt.answer(t, 3, hashSuspended).ans.Status
+	otherRecord := pt.answer(t, 3, hashSuspended).ans.Record
+	v1Revoked := pt.answer(t, 1, hashRevoked).ans.Record
+	v1Valid := pt.answer(t, 1, hashValid)
+	late := pt.answer(t, 3, hashLate)
+	absent, absent2 := pt.answer(t, 3, hashUnknown), pt.answer(t, 3, hashUnknown2)
+	badOrder := pt.answer(t, 3, hashBadOrder)
 	for _, tc := range []struct {
 		name     string
 		hash     []byte // the hash whose genuine v3 answer is tampered with
@@ -253,29 +119,42 @@ func TestVerifyCredentialRejects(t *testing.T) {
 		{"nil answer", hashValid, func(c *credential) { c.ans = nil }, types.ErrMalformedAnswer, false},
 		{"answer about another hash", hashValid, func(c *credential) { c.ans.Hash = hashRevoked }, types.ErrMalformedAnswer, false},
 		{"answer without hash", hashValid, func(c *credential) { c.ans.Hash = nil }, types.ErrMalformedAnswer, false},
-		{"hidden revocation", hashRevoked, func(c *credential) { c.ans.Status = nil }, types.ErrProofInvalid, false},
-		{"hidden anchor", hashValid, func(c *credential) { c.ans.Anchor = nil }, types.ErrProofInvalid, false},
-		{"invented anchor", hashUnknown, func(c *credential) { c.ans.Anchor = anchorValue(t, "issuer0", 1) }, types.ErrProofInvalid, false},
-		{"invented revocation", hashValid, func(c *credential) {
-			c.ans.Status = statusValue(t, types.CredentialStatus_CREDENTIAL_STATUS_REVOKED, "issuer0", 3, "x")
+		{"hidden revocation", hashRevoked, func(c *credential) { c.ans.Record = v1Revoked }, types.ErrProofInvalid, false},
+		{"hidden record", hashValid, func(c *credential) { c.ans.Record = nil }, types.ErrProofInvalid, false},
+		{"hidden record of a revoker", hashOffLedger, func(c *credential) { c.ans.Record = nil }, types.ErrProofInvalid, false},
+		{"hidden issuer", hashShared, func(c *credential) { c.ans.Record = recordValue(t, anchored("issuer0", 1)) }, types.ErrProofInvalid, false},
+		{"entries swapped", hashShared, func(c *credential) {
+			c.ans.Record = recordValue(t, offLedger("issuer1", 2, "off-ledger"), anchored("issuer0", 1))
 		}, types.ErrProofInvalid, false},
-		{"status of another hash", hashRevoked, func(c *credential) { c.ans.Status = otherStatus }, types.ErrProofInvalid, false},
-		{"anchor issuer changed", hashValid, func(c *credential) { c.ans.Anchor = anchorValue(t, "issuer1", 1) }, types.ErrProofInvalid, false},
-		{"proofs swapped", hashRevoked, func(c *credential) { c.anchorProof, c.statusProof = c.statusProof, c.anchorProof }, types.ErrProofInvalid, false},
-		{"proofs swapped, anchored only", hashValid, func(c *credential) { c.anchorProof, c.statusProof = c.statusProof, c.anchorProof }, types.ErrProofInvalid, false},
-		{"anchor proof of another hash", hashValid, func(c *credential) { c.anchorProof = pt.answer(t, 3, hashLate).anchorProof }, types.ErrProofInvalid, false},
-		{"status proof of another hash", hashUnknown, func(c *credential) { c.statusProof = pt.answer(t, 3, hashRevoked).statusProof }, types.ErrProofInvalid, false},
-		{"proofs of an older version", hashValid, func(c *credential) {
-			old := pt.answer(t, 1, hashValid)
-			c.anchorProof, c.statusProof = old.anchorProof, old.statusProof
-		}, types.ErrProofInvalid, true},
+		{"invented record", hashUnknown, func(c *credential) { c.ans.Record = recordValue(t, anchored("issuer0", 1)) }, types.ErrProofInvalid, false},
+		{"invented revocation", hashValid, func(c *credential) {
+			c.ans.Record = recordValue(t, withStatus(anchored("issuer0", 1), statusRec(revoked, "issuer0", 3, "x")))
+		}, types.ErrProofInvalid, false},
+		{"invented second issuer", hashValid, func(c *credential) {
+			c.ans.Record = recordValue(t, anchored("issuer0", 1), offLedger("issuer1", 3, "x"))
+		}, types.ErrProofInvalid, false},
+		{"record of another hash", hashRevoked, func(c *credential) { c.ans.Record = otherRecord }, types.ErrProofInvalid, false},
+		{"anchor issuer changed", hashValid, func(c *credential) { c.ans.Record = recordValue(t, anchored("issuer1", 1)) }, types.ErrProofInvalid, false},
+		{"record with a byte flipped", hashShared, func(c *credential) { c.ans.Record = flip(c.ans.Record, len(c.ans.Record)/2) }, types.ErrProofInvalid, false},
+		{"record with a trailing byte", hashValid, func(c *credential) { c.ans.Record = append(bytes.Clone(c.ans.Record), 0) }, types.ErrProofInvalid, false},
+		{"record truncated", hashValid, func(c *credential) { c.ans.Record = c.ans.Record[:len(c.ans.Record)-1] }, types.ErrProofInvalid, false},
+		{"proof of another hash", hashValid, func(c *credential) { c.proof = late.proof }, types.ErrProofInvalid, false},
+		{"answer of another hash", hashValid, func(c *credential) {
+			c.ans.Record, c.proof = late.ans.Record, late.proof
+		}, types.ErrProofInvalid, false},
+		{"absence proof of another hash", hashUnknown, func(c *credential) { c.proof = absent2.proof }, types.ErrProofInvalid, false},
+		{"absence proof with the genuine record", hashValid, func(c *credential) { c.proof = absent.proof }, types.ErrProofInvalid, false},
+		{"absence proof for the hash with a record", hashUnknown, func(c *credential) { c.ans.Record = otherRecord }, types.ErrProofInvalid, false},
+		{"proof of an older version", hashValid, func(c *credential) { c.proof = v1Valid.proof }, types.ErrProofInvalid, true},
 		{"app hash of an older version", hashValid, func(c *credential) { c.appHash = pt.roots[2] }, types.ErrProofInvalid, true},
 		{"app hash flipped", hashValid, func(c *credential) { c.appHash = flip(c.appHash, 0) }, types.ErrProofInvalid, true},
 		{"app hash empty", hashValid, func(c *credential) { c.appHash = nil }, types.ErrProofInvalid, true},
-		{"anchor proof empty", hashValid, func(c *credential) { c.anchorProof = nil }, types.ErrProofInvalid, false},
-		{"status proof empty", hashValid, func(c *credential) { c.statusProof = nil }, types.ErrProofInvalid, false},
-		{"anchor proof garbage", hashValid, func(c *credential) { c.anchorProof = []byte("not a proof") }, types.ErrProofInvalid, false},
-		{"status proof truncated", hashRevoked, func(c *credential) { c.statusProof = c.statusProof[:len(c.statusProof)/2] }, types.ErrProofInvalid, false},
+		{"proof empty", hashValid, func(c *credential) { c.proof = nil }, types.ErrProofInvalid, false},
+		{"proof garbage", hashValid, func(c *credential) { c.proof = []byte("not a proof") }, types.ErrProofInvalid, false},
+		{"proof truncated", hashRevoked, func(c *credential) { c.proof = c.proof[:len(c.proof)/2] }, types.ErrProofInvalid, false},
+		{"proof of a corrupt record", hashValid, func(c *credential) {
+			c.ans.Record, c.proof = badOrder.ans.Record, badOrder.proof
+		}, types.ErrProofInvalid, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := pt.answer(t, 3, tc.hash)
@@ -288,6 +167,37 @@ func TestVerifyCredentialRejects(t *testing.T) {
 			require.ErrorIs(t, err, tc.wantErr)
 			var rm *types.RootMismatchError
 			require.Equal(t, tc.mismatch, errors.As(err, &rm), "RootMismatchError: %v", err)
+		})
+	}
+}
+
+// TestVerifyCredentialFlippedBytes flips every byte of the record and of
+// the proof of genuine answers in turn: no tampered answer may verify.
+func TestVerifyCredentialFlippedBytes(t *testing.T) {
+	pt := newProofTree(t)
+	for _, h := range []struct {
+		name string
+		hash []byte
+	}{{"shared", hashShared}, {"reinstated", hashReinstated}, {"unknown", hashUnknown}} {
+		t.Run(h.name, func(t *testing.T) {
+			genuine := pt.answer(t, 3, h.hash)
+			check := func(what string, i int, c credential) {
+				t.Helper()
+				res, err := c.verify()
+				require.Error(t, err, "%s byte %d flipped", what, i)
+				require.Nil(t, res)
+				require.True(t, errors.Is(err, types.ErrProofInvalid) || errors.Is(err, types.ErrMalformedAnswer), "%s byte %d: %v", what, i, err)
+			}
+			for i := range genuine.ans.Record {
+				c := genuine
+				c.ans = &types.CredentialAnswer{Hash: c.hash, Record: flip(c.ans.Record, i)}
+				check("record", i, c)
+			}
+			for i := range genuine.proof {
+				c := genuine
+				c.proof = flip(c.proof, i)
+				check("proof", i, c)
+			}
 		})
 	}
 }
@@ -309,16 +219,18 @@ func TestVerifyValue(t *testing.T) {
 		value   func(genuine []byte) []byte
 		wantErr bool
 	}{
-		{"member", types.AnchorKey(hashValid), nil, func(g []byte) []byte { return g }, false},
-		{"non-member", types.AnchorKey(hashUnknown), nil, func(g []byte) []byte { return g }, false},
+		{"member", types.CredentialKey(hashValid), nil, func(g []byte) []byte { return g }, false},
+		{"non-member", types.CredentialKey(hashUnknown), nil, func(g []byte) []byte { return g }, false},
 		{"non-member below every key", []byte{0x00, 0x00}, nil, func(g []byte) []byte { return g }, false},
 		{"non-member above every key", []byte{0xff}, nil, func(g []byte) []byte { return g }, false},
-		{"member with another value", types.AnchorKey(hashValid), nil, func(g []byte) []byte { return append(bytes.Clone(g), 0) }, true},
-		{"member claimed absent", types.AnchorKey(hashValid), nil, func([]byte) []byte { return nil }, true},
-		{"non-member claimed present", types.AnchorKey(hashUnknown), nil, func([]byte) []byte { return []byte("x") }, true},
-		{"member proof for another key", types.AnchorKey(hashValid), types.AnchorKey(hashRevoked), func(g []byte) []byte { return g }, true},
-		{"non-member proof for a present key", types.AnchorKey(hashUnknown), types.AnchorKey(hashValid), func([]byte) []byte { return nil }, true},
-		{"member proof as non-member proof for the same key", types.StatusKey(hashRevoked), nil, func([]byte) []byte { return nil }, true},
+		{"non-member under a retired prefix", append([]byte{types.PrefixAnchor}, hashValid...), nil, func(g []byte) []byte { return g }, false},
+		{"member with another value", types.CredentialKey(hashValid), nil, func(g []byte) []byte { return append(bytes.Clone(g), 0) }, true},
+		{"member claimed absent", types.CredentialKey(hashValid), nil, func([]byte) []byte { return nil }, true},
+		{"non-member claimed present", types.CredentialKey(hashUnknown), nil, func([]byte) []byte { return []byte("x") }, true},
+		{"member proof for another key", types.CredentialKey(hashValid), types.CredentialKey(hashRevoked), func(g []byte) []byte { return g }, true},
+		{"member proof under a retired prefix", types.CredentialKey(hashValid), append([]byte{types.PrefixAnchor}, hashValid...), func(g []byte) []byte { return g }, true},
+		{"non-member proof for a present key", types.CredentialKey(hashUnknown), types.CredentialKey(hashValid), func([]byte) []byte { return nil }, true},
+		{"member proof as non-member proof for the same key", types.CredentialKey(hashRevoked), nil, func([]byte) []byte { return nil }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			genuine, proof := pt.prove(t, 3, tc.key)
@@ -342,7 +254,7 @@ func TestVerifyValue(t *testing.T) {
 func TestVerifyValueOnlyIAVLProofShapes(t *testing.T) {
 	pt := newProofTree(t)
 	root := pt.roots[3]
-	key := types.AnchorKey(hashValid)
+	key := types.CredentialKey(hashValid)
 	value, proofBytes := pt.prove(t, 3, key)
 	var exist ics23.CommitmentProof
 	require.NoError(t, exist.Unmarshal(proofBytes))
@@ -377,7 +289,7 @@ func TestVerifyValueOnlyIAVLProofShapes(t *testing.T) {
 
 func TestRootMismatchError(t *testing.T) {
 	pt := newProofTree(t)
-	key := types.AnchorKey(hashValid)
+	key := types.CredentialKey(hashValid)
 	value, proof := pt.prove(t, 1, key)
 	require.NoError(t, types.VerifyValue(pt.roots[1], key, value, proof))
 	err := types.VerifyValue(pt.roots[3], key, value, proof)
@@ -395,6 +307,7 @@ func TestRootMismatchError(t *testing.T) {
 	c.appHash = pt.roots[2]
 	_, err = c.verify()
 	require.ErrorAs(t, err, &rm)
+	require.Equal(t, types.CredentialKey(hashValid), rm.Key)
 }
 
 func TestVerifyIssuer(t *testing.T) {
@@ -438,6 +351,7 @@ func TestVerifyIssuer(t *testing.T) {
 			require.NotNil(t, is)
 			require.Equal(t, tc.want, is.Id)
 			require.Equal(t, types.IssuerStatus_ISSUER_STATUS_ACTIVE, is.Status)
+			require.True(t, is.HasIdentifier("did:web:"+tc.want+".test"))
 		})
 	}
 }
@@ -476,29 +390,16 @@ func TestVerdictExitCode(t *testing.T) {
 		{types.VerdictRevoked, 2},
 		{types.VerdictSuspended, 3},
 		{types.VerdictNotAnchored, 4},
+		{types.VerdictIssuerMismatch, 5},
+		{types.VerdictVoided, 6},
+		{types.VerdictExpired, 7},
+		{types.VerdictNotYetValid, 7},
 		{"", 1},
 		{"VALID", 1},
 		{"unknown", 1},
 	} {
 		t.Run(string(tc.verdict), func(t *testing.T) {
 			require.Equal(t, tc.want, tc.verdict.ExitCode())
-		})
-	}
-}
-
-func TestCredentialResultIssuer(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		res  types.CredentialResult
-		want string
-	}{
-		{"none", types.CredentialResult{}, ""},
-		{"anchor only", types.CredentialResult{Anchor: &types.AnchorRecord{IssuerId: "a"}}, "a"},
-		{"status only", types.CredentialResult{Status: &types.StatusEntry{IssuerId: "s"}}, "s"},
-		{"anchor wins", types.CredentialResult{Anchor: &types.AnchorRecord{IssuerId: "a"}, Status: &types.StatusEntry{IssuerId: "s"}}, "a"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, tc.res.Issuer())
 		})
 	}
 }

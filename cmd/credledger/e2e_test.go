@@ -385,7 +385,8 @@ func testHashFlags(t *testing.T, bin string, n *testNode, dir string) {
 	require.Equal(t, "issued off-ledger", st.Reason)
 	require.Equal(t, node.DefaultIssuerID, st.Issuer, "the revoking issuer, as the hash has no anchor")
 	require.Zero(t, st.AnchoredHeight)
-	runTxFail(t, bin, []string{"already has a status entry"}, append([]string{"anchor", "--hash", off}, from...)...)
+	// the issuer's own off-ledger revocation stands: it cannot anchor the hash later
+	runTxFail(t, bin, []string{"already revoked it at height", "before anchoring it"}, append([]string{"anchor", "--hash", off}, from...)...)
 }
 
 func TestCLIBadInput(t *testing.T) {
@@ -867,7 +868,7 @@ func checkHistoricalProof(t *testing.T, c *client.Client, hash []byte, h int64, 
 	p, err := c.QueryCredential(t.Context(), hash, h)
 	require.NoError(t, err, "batch %d: query %x at height %d", batch, hash, h)
 	require.Equal(t, h, p.Height)
-	res, err := types.VerifyCredential(hash, &p.Answer, p.AnchorProof, p.StatusProof, appHash)
+	res, err := types.VerifyCredential(hash, &p.Answer, p.Proof, appHash)
 	require.NoError(t, err, "batch %d: state %d served after the crash does not match header %d", batch, h, h+1)
 	require.Equal(t, types.VerdictValid, res.Verdict)
 	require.Equal(t, h, res.Anchor.Height)

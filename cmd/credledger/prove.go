@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/credledger/credledger/node/light"
+	"github.com/credledger/credledger/types"
 )
 
 func newProveCmd() *cobra.Command {
@@ -45,10 +46,15 @@ Exits 0 once the bundle is written, whatever the verdict; 1 on error.`,
 			if err != nil {
 				return err
 			}
-			if err := rep.ApplyClaims(target.claims); err != nil {
+			if err := b.Save(out); err != nil {
 				return err
 			}
-			if err := b.Save(out); err != nil {
+			// the bundle holds every issuer's record: which one a verdict
+			// is about is for its verifier to settle, so write it anyway
+			var ambiguous *types.AmbiguousIssuerError
+			if err := rep.ApplyClaims(target.claims); errors.As(err, &ambiguous) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "credledger: note: %s\n", err)
+			} else if err != nil {
 				return err
 			}
 			fi, err := os.Stat(out)

@@ -80,6 +80,9 @@ type statusJSON struct {
 	HeaderHeight int64   `json:"header_height"`
 	HeaderTime   string  `json:"header_time"`
 	AppHash      string  `json:"app_hash"`
+	// Issuers are the ids of every issuer with a record of the hash; the
+	// verdict is about Issuer's.
+	Issuers []string `json:"issuers"`
 	// IssuerIdentifiers are the identifiers of the issuer the verdict
 	// names (null when its record was not read).
 	IssuerIdentifiers []string `json:"issuer_identifiers"`
@@ -108,6 +111,7 @@ func newStatusJSON(rep *types.Report, file string) statusJSON {
 	if s := rep.Status; s != nil {
 		j.Reason, j.StatusIssuer, j.StatusHeight, j.StatusTime = s.Reason, s.IssuerId, s.Height, timeString(rep.StatusTime)
 	}
+	j.Issuers = rep.Issuers()
 	if is := rep.IssuerRecord; is != nil {
 		j.IssuerIdentifiers = append([]string{}, is.Identifiers...)
 	}
@@ -132,6 +136,9 @@ func printStatus(cmd *cobra.Command, rep *types.Report, file, output string) err
 		name += "  " + file
 	}
 	fmt.Fprintf(w, "%s\nverdict:  %s\n", name, j.Verdict)
+	if len(j.Issuers) > 1 {
+		fmt.Fprintf(w, "records:  issuers %s each have their own record; the verdict is about %s's\n", strings.Join(j.Issuers, ", "), j.Issuer)
+	}
 	if rep.Anchor != nil {
 		fmt.Fprintf(w, "anchored: by %s at height %d (%s)\n", rep.Anchor.IssuerId, j.AnchoredHeight, *j.AnchoredTime)
 	}

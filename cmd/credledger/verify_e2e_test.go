@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/credledger/credledger/node"
+	"github.com/credledger/credledger/types"
 )
 
 // TestCLIVerifyAndBundle drives verify and prove through the binary: the
@@ -115,7 +117,15 @@ func TestCLIVerifyAndBundle(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, json.Unmarshal(bz, &b))
 		cred := b["credential"].(map[string]any)
-		cred["status_entry"] = nil // hide the revocation
+		raw, err := base64.StdEncoding.DecodeString(cred["record"].(string))
+		require.NoError(t, err)
+		var rec types.CredentialRecord
+		require.NoError(t, rec.Unmarshal(raw))
+		require.NotNil(t, rec.Entries[0].Status)
+		rec.Entries[0].Status = nil // hide the revocation
+		raw, err = rec.Marshal()
+		require.NoError(t, err)
+		cred["record"] = base64.StdEncoding.EncodeToString(raw)
 		bz, err = json.Marshal(b)
 		require.NoError(t, err)
 		tampered := filepath.Join(dir, "tampered.json")

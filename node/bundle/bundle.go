@@ -14,26 +14,25 @@ import (
 
 // Format is the format string of a proof bundle this code writes and reads.
 // Since /3 the chain of light blocks passes through the headers that date
-// the answer's records (types.CredentialResult.CommitHeaders).
-const Format = "credledger-proof-bundle/3"
+// the answer's records (types.CredentialResult.CommitHeaders); since /4 the
+// answer is the credential record (every issuer's record of the hash) and
+// the records of all those issuers.
+const Format = "credledger-proof-bundle/4"
 
 // Older formats, no longer read: /1 had light blocks in RPC JSON, /2 lacks
-// the headers that date the records.
-const (
-	formatV1 = "credledger-proof-bundle/1"
-	formatV2 = "credledger-proof-bundle/2"
-)
+// the headers that date the records, /3 has the one-record layout.
+var oldFormats = []string{"credledger-proof-bundle/1", "credledger-proof-bundle/2", "credledger-proof-bundle/3"}
 
 // ErrMalformed means a bundle is malformed: undecodable or inconsistent
 // before any signature or proof is checked.
 var ErrMalformed = errors.New("malformed proof bundle")
 
 // Bundle is a self-contained proof of what the chain said about one
-// credential hash at state Height: the anchor record and status entry with
-// their ICS23 proofs, the issuer's record with its proof, and the light
-// blocks (signed header, commit, validator set) from the trust root to
-// header Height+1, whose app hash the proofs verify against. VerifyBundle
-// checks it without network access.
+// credential hash at state Height: the credential record (every issuer's
+// record of the hash) with its ICS23 proof, the records of those issuers
+// with their proofs, and the light blocks (signed header, commit,
+// validator set) from the trust root to header Height+1, whose app hash
+// the proofs verify against. Verify checks it without network access.
 type Bundle struct {
 	Format  string
 	ChainID string
@@ -41,13 +40,13 @@ type Bundle struct {
 	// Height is the state height the answer is about (the last light
 	// block's height minus one).
 	Height int64
-	// Anchor and Status are the encoded types.AnchorRecord and
-	// types.StatusEntry (empty if absent); the proofs are encoded ICS23
-	// CommitmentProofs for types.AnchorKey(Hash) and types.StatusKey(Hash).
-	Anchor, AnchorProof []byte
-	Status, StatusProof []byte
-	// Issuer is the record of the issuer the verdict names (nil if none).
-	Issuer *Issuer
+	// Record is the encoded types.CredentialRecord (empty if no issuer has
+	// a record of the hash); RecordProof its encoded ICS23 CommitmentProof
+	// for types.CredentialKey(Hash).
+	Record, RecordProof []byte
+	// Issuers are the records of the issuers with a record of the hash, in
+	// the credential record's order.
+	Issuers []*Issuer
 	// LightBlocks go from the trust root (first) to the proving header
 	// (last), each verifiable from the one before with VerifyStep, through
 	// the headers that date the records (types.CredentialResult.CommitHeaders).
@@ -70,16 +69,14 @@ type bundleJSON struct {
 	Height       int64          `json:"height"`
 	HeaderHeight int64          `json:"header_height"`
 	Credential   credentialJSON `json:"credential"`
-	Issuer       *issuerJSON    `json:"issuer,omitempty"`
+	Issuers      []issuerJSON   `json:"issuers"`
 	// LightBlocks are protobuf-encoded tendermint.types.LightBlock messages.
 	LightBlocks [][]byte `json:"light_blocks"`
 }
 
 type credentialJSON struct {
-	AnchorRecord []byte `json:"anchor_record"`
-	AnchorProof  []byte `json:"anchor_proof"`
-	StatusEntry  []byte `json:"status_entry"`
-	StatusProof  []byte `json:"status_proof"`
+	Record []byte `json:"record"`
+	Proof  []byte `json:"proof"`
 }
 
 type issuerJSON struct {
@@ -102,10 +99,10 @@ func (b *Bundle) HeaderHeight() int64 {
 func (b *Bundle) Encode() ([]byte, error) {
 	j := bundleJSON{
 		Format: b.Format, ChainID: b.ChainID, Hash: b.Hash, Height: b.Height, HeaderHeight: b.HeaderHeight(),
-		Credential: credentialJSON{AnchorRecord: b.Anchor, AnchorProof: b.AnchorProof, StatusEntry: b.Status, StatusProof: b.StatusProof},
+		Credential: credentialJSON{Record: b.Record, Proof: b.RecordProof}, Issuers: []issuerJSON{},
 	}
-	if b.Issuer != nil {
-		j.Issuer = &issuerJSON{ID: b.Issuer.ID, Record: b.Issuer.Record, Proof: b.Issuer.Proof}
+	for _, is := range b.Issuers {
+		j.Issuers = append(j.Issuers, issuerJSON{ID: is.ID, Record: is.Record, Proof: is.Proof})
 	}
 	for i, lb := range b.LightBlocks {
 		raw, err := encodeLightBlock(lb)
@@ -141,11 +138,10 @@ func Decode(bz []byte) (*Bundle, error) {
 	}
 	b := &Bundle{
 		Format: j.Format, ChainID: j.ChainID, Hash: j.Hash, Height: j.Height,
-		Anchor: j.Credential.AnchorRecord, AnchorProof: j.Credential.AnchorProof,
-		Status: j.Credential.StatusEntry, StatusProof: j.Credential.StatusProof,
+		Record: j.Credential.Record, RecordProof: j.Credential.Proof,
 	}
-	if j.Issuer != nil {
-		b.Issuer = &Issuer{ID: j.Issuer.ID, Record: j.Issuer.Record, Proof: j.Issuer.Proof}
+	for _, is := range j.Issuers {
+		b.Issuers = append(b.Issuers, &Issuer{ID: is.ID, Record: is.Record, Proof: is.Proof})
 	}
 	for i, raw := range j.LightBlocks {
 		lb, err := decodeLightBlock(raw)
@@ -195,7 +191,7 @@ func checkFormat(format string) error {
 	switch format {
 	case Format:
 		return nil
-	case formatV1, formatV2:
+	case oldFormats[0], oldFormats[1], oldFormats[2]:
 		return fmt.Errorf("%w: format %q is no longer supported; make the bundle again with credledger prove to get %q",
 			ErrMalformed, format, Format)
 	default:
@@ -233,9 +229,12 @@ func (b *Bundle) ValidateBasic() error {
 	if b.Height < 0 || b.Height != b.HeaderHeight()-1 {
 		return fmt.Errorf("%w: height %d, but the proving header is at %d", ErrMalformed, b.Height, b.HeaderHeight())
 	}
-	if b.Issuer != nil {
-		if err := types.ValidateIssuerID(b.Issuer.ID); err != nil {
-			return fmt.Errorf("%w: issuer: %w", ErrMalformed, err)
+	for i, is := range b.Issuers {
+		if is == nil {
+			return fmt.Errorf("%w: issuer record %d is empty", ErrMalformed, i)
+		}
+		if err := types.ValidateIssuerID(is.ID); err != nil {
+			return fmt.Errorf("%w: issuer record %d: %w", ErrMalformed, i, err)
 		}
 	}
 	return nil

@@ -105,6 +105,20 @@ func TestVerifyBundleGolden(t *testing.T) {
 	require.Equal(t, string(bz), string(bz2))
 }
 
+// withoutStatus returns the encoded credential record with every entry's
+// status change removed (a revocation hidden).
+func withoutStatus(t *testing.T, record []byte) []byte {
+	t.Helper()
+	var rec types.CredentialRecord
+	require.NoError(t, rec.Unmarshal(record))
+	for _, e := range rec.Entries {
+		e.Status, e.History = nil, nil
+	}
+	bz, err := rec.Marshal()
+	require.NoError(t, err)
+	return bz
+}
+
 // flip changes one bit of bz[i] (bz must be non-empty).
 func flip(bz []byte, i int) { bz[i%len(bz)] ^= 0x01 }
 
@@ -115,15 +129,14 @@ func TestVerifyBundleTampered(t *testing.T) {
 		mutate  func(b *Bundle)
 		wantErr error
 	}{
-		{"anchor record", func(b *Bundle) { flip(b.Anchor, 3) }, types.ErrProofInvalid},
-		{"anchor proof", func(b *Bundle) { flip(b.AnchorProof, 40) }, types.ErrProofInvalid},
-		{"status entry", func(b *Bundle) { flip(b.Status, 3) }, types.ErrProofInvalid},
-		{"status proof", func(b *Bundle) { flip(b.StatusProof, 40) }, types.ErrProofInvalid},
-		{"revocation hidden", func(b *Bundle) { b.Status = nil }, types.ErrProofInvalid},
-		{"issuer record", func(b *Bundle) { flip(b.Issuer.Record, 5) }, types.ErrProofInvalid},
-		{"issuer proof", func(b *Bundle) { flip(b.Issuer.Proof, 40) }, types.ErrProofInvalid},
-		{"issuer record left out", func(b *Bundle) { b.Issuer = nil }, ErrMalformed},
-		{"issuer id", func(b *Bundle) { b.Issuer.ID = "issuer1" }, ErrMalformed},
+		{"credential record", func(b *Bundle) { flip(b.Record, 3) }, types.ErrProofInvalid},
+		{"credential proof", func(b *Bundle) { flip(b.RecordProof, 40) }, types.ErrProofInvalid},
+		{"record hidden", func(b *Bundle) { b.Record = nil }, types.ErrProofInvalid},
+		{"revocation hidden", func(b *Bundle) { b.Record = withoutStatus(t, b.Record) }, types.ErrProofInvalid},
+		{"issuer record", func(b *Bundle) { flip(b.Issuers[0].Record, 5) }, types.ErrProofInvalid},
+		{"issuer proof", func(b *Bundle) { flip(b.Issuers[0].Proof, 40) }, types.ErrProofInvalid},
+		{"issuer record left out", func(b *Bundle) { b.Issuers = nil }, ErrMalformed},
+		{"issuer id", func(b *Bundle) { b.Issuers[0].ID = "issuer1" }, ErrMalformed},
 		{"hash", func(b *Bundle) { flip(b.Hash, 0) }, types.ErrProofInvalid},
 		{"height", func(b *Bundle) { b.Height-- }, ErrMalformed},
 		{"format", func(b *Bundle) { b.Format = "credledger-proof-bundle/0" }, ErrMalformed},
@@ -195,9 +208,9 @@ func TestVerifyBundleTamperedJSON(t *testing.T) {
 		name string
 		edit func(m map[string]any)
 	}{
-		{"credential.anchor_proof", func(m map[string]any) { editB64(m["credential"].(map[string]any), "anchor_proof") }},
-		{"credential.status_entry", func(m map[string]any) { editB64(m["credential"].(map[string]any), "status_entry") }},
-		{"issuer.record", func(m map[string]any) { editB64(m["issuer"].(map[string]any), "record") }},
+		{"credential.proof", func(m map[string]any) { editB64(m["credential"].(map[string]any), "proof") }},
+		{"credential.record", func(m map[string]any) { editB64(m["credential"].(map[string]any), "record") }},
+		{"issuers[0].record", func(m map[string]any) { editB64(m["issuers"].([]any)[0].(map[string]any), "record") }},
 		{"last header app_hash", func(m map[string]any) {
 			editLightBlock(m, -1, func(pb *cmtproto.LightBlock) {
 				h := pb.SignedHeader.Header
@@ -255,18 +268,19 @@ func TestDecodeBundleFormat1(t *testing.T) {
 	require.ErrorContains(t, err, `format "credledger-proof-bundle/1" is no longer supported`)
 }
 
-// A /2 bundle (no headers dating the records) is refused by name.
-func TestDecodeBundleFormat2(t *testing.T) {
+// A /3 bundle (the one-record layout) is refused by name, like /2 (no
+// headers dating the records).
+func TestDecodeBundleFormat3(t *testing.T) {
 	raw, err := os.ReadFile(goldenBundle)
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(raw, &m))
-	m["format"] = "credledger-proof-bundle/2"
+	m["format"] = "credledger-proof-bundle/3"
 	bz, err := json.Marshal(m)
 	require.NoError(t, err)
 	_, err = Decode(bz)
 	require.ErrorIs(t, err, ErrMalformed)
-	require.ErrorContains(t, err, `format "credledger-proof-bundle/2" is no longer supported; make the bundle again with credledger prove`)
+	require.ErrorContains(t, err, `format "credledger-proof-bundle/3" is no longer supported; make the bundle again with credledger prove`)
 }
 
 // editLightBlock decodes light block i (from the end if negative) of the
@@ -310,8 +324,8 @@ func TestVerifyBundleEveryByte(t *testing.T) {
 	_, err := checkAnswer(b, target)
 	require.NoError(t, err)
 	for name, field := range map[string][]byte{
-		"anchor record": b.Anchor, "anchor proof": b.AnchorProof, "status entry": b.Status,
-		"status proof": b.StatusProof, "issuer record": b.Issuer.Record, "issuer proof": b.Issuer.Proof,
+		"credential record": b.Record, "credential proof": b.RecordProof,
+		"issuer record": b.Issuers[0].Record, "issuer proof": b.Issuers[0].Proof,
 	} {
 		for i := range field {
 			for _, mask := range []byte{0x01, 0x80} {
@@ -437,9 +451,10 @@ func FuzzDecodeBundle(f *testing.F) {
 	f.Add(golden)
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"format":"credledger-proof-bundle/1","chain_id":"x","hash":"00","light_blocks":[{}]}`))
-	f.Add([]byte(`{"format":"credledger-proof-bundle/3","chain_id":"x","hash":"00","light_blocks":[""]}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/4","chain_id":"x","hash":"00","light_blocks":[""]}`))
 	f.Add([]byte(`{"format":"credledger-proof-bundle/2","chain_id":"x","hash":"00","light_blocks":[""]}`))
-	f.Add([]byte(`{"format":"credledger-proof-bundle/3","chain_id":"x","hash":"00","light_blocks":["CgA=","EgA=","CgIKAA=="]}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/4","chain_id":"x","hash":"00","light_blocks":["CgA=","EgA=","CgIKAA=="]}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/4","chain_id":"x","hash":"00","issuers":[null,{"id":""}],"light_blocks":["CgA="]}`))
 	f.Add([]byte(`{"light_blocks":[{"signed_header":{"header":{},"commit":{}},"validator_set":{"validators":[null]}}]}`))
 	f.Add([]byte(`{"light_blocks":[null]}`))
 	f.Add(golden[:len(golden)/2])

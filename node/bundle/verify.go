@@ -73,8 +73,8 @@ func Verify(b *Bundle, root TrustRoot, now time.Time, trustingPeriod time.Durati
 // checkAnswer checks the bundle's records and proofs against the
 // app hash of target, the (verified) proving header.
 func checkAnswer(b *Bundle, target *cmttypes.LightBlock) (*types.Report, error) {
-	ans := &types.CredentialAnswer{Hash: b.Hash, Anchor: b.Anchor, Status: b.Status}
-	res, err := types.VerifyCredential(b.Hash, ans, b.AnchorProof, b.StatusProof, target.AppHash)
+	ans := &types.CredentialAnswer{Hash: b.Hash, Record: b.Record}
+	res, err := types.VerifyCredential(b.Hash, ans, b.RecordProof, target.AppHash)
 	if err != nil {
 		return nil, fmt.Errorf("bundle's credential proofs do not verify against header %d: %w", target.Height, err)
 	}
@@ -90,24 +90,22 @@ func checkAnswer(b *Bundle, target *cmttypes.LightBlock) (*types.Report, error) 
 	if err != nil {
 		return nil, err
 	}
-	id := res.Issuer()
-	switch {
-	case id == "" && b.Issuer == nil:
-	case id == "" || b.Issuer == nil || b.Issuer.ID != id:
-		return nil, fmt.Errorf("%w: the verdict names issuer %q, the bundle's issuer record is for %q", ErrMalformed, id, issuerID(b))
-	default:
-		if rep.IssuerRecord, err = types.VerifyIssuer(id, b.Issuer.Record, b.Issuer.Proof, target.AppHash); err != nil {
+	ids := res.Issuers()
+	if len(b.Issuers) != len(ids) {
+		return nil, fmt.Errorf("%w: the credential has records of issuers %v, the bundle has %d issuer records", ErrMalformed, ids, len(b.Issuers))
+	}
+	records := make([]*types.Issuer, len(ids))
+	for i, id := range ids {
+		bi := b.Issuers[i]
+		if bi == nil || bi.ID != id {
+			return nil, fmt.Errorf("%w: issuer record %d is not issuer %q's", ErrMalformed, i, id)
+		}
+		if records[i], err = types.VerifyIssuer(id, bi.Record, bi.Proof, target.AppHash); err != nil {
 			return nil, fmt.Errorf("bundle's issuer proof does not verify against header %d: %w", target.Height, err)
 		}
 	}
+	rep.SetIssuerRecords(records)
 	return rep, nil
-}
-
-func issuerID(b *Bundle) string {
-	if b.Issuer == nil {
-		return ""
-	}
-	return b.Issuer.ID
 }
 
 // NewReport returns the report of a verified credential result res, proven

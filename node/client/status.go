@@ -49,7 +49,7 @@ func (c *Client) tryCredentialStatus(ctx context.Context, hash []byte, chainID s
 		if err != nil || !ok {
 			return nil, err
 		}
-		res, err := types.VerifyCredential(hash, &p.Answer, p.AnchorProof, p.StatusProof, appHash)
+		res, err := types.VerifyCredential(hash, &p.Answer, p.Proof, appHash)
 		if err != nil {
 			return nil, fmt.Errorf("answer for state %d does not verify against header %d: %w", p.Height, h, err)
 		}
@@ -64,11 +64,15 @@ func (c *Client) tryCredentialStatus(ctx context.Context, hash []byte, chainID s
 		if err != nil {
 			return nil, err
 		}
-		if id := res.Issuer(); id != "" {
-			if rep.IssuerRecord, err = c.issuerAt(ctx, id, p.Height, appHash); err != nil {
+		records := make([]*types.Issuer, 0, len(res.Entries))
+		for _, id := range res.Issuers() {
+			is, err := c.issuerAt(ctx, id, p.Height, appHash)
+			if err != nil {
 				return nil, err
 			}
+			records = append(records, is)
 		}
+		rep.SetIssuerRecords(records)
 		return rep, nil
 	}
 	rep, err := check(p.Height + 1)

@@ -217,11 +217,10 @@ func (c *Client) Prove(ctx context.Context, hash []byte, atHeight int64) (*bundl
 	}
 	b := &bundle.Bundle{
 		Format: bundle.Format, ChainID: c.chainID, Hash: hash, Height: v.target.Height - 1,
-		Anchor: v.proof.Answer.Anchor, AnchorProof: v.proof.AnchorProof, Status: v.proof.Answer.Status, StatusProof: v.proof.StatusProof,
-		LightBlocks: path,
+		Record: v.proof.Answer.Record, RecordProof: v.proof.Proof, LightBlocks: path,
 	}
-	if v.issuer != nil {
-		b.Issuer = &bundle.Issuer{ID: v.issuer.ID, Record: v.issuer.Value, Proof: v.issuer.Proof}
+	for _, ip := range v.issuers {
+		b.Issuers = append(b.Issuers, &bundle.Issuer{ID: ip.ID, Record: ip.Value, Proof: ip.Proof})
 	}
 	rep, err := bundle.Verify(b, c.root, now, c.cfg.trustingPeriod)
 	if err != nil {
@@ -459,10 +458,10 @@ func (s *lightSession) check(err error, h int64) error {
 
 // verification is what one verify run established.
 type verification struct {
-	report *types.Report
-	proof  *query.CredentialProof
-	issuer *query.IssuerProof
-	target *cmttypes.LightBlock
+	report  *types.Report
+	proof   *query.CredentialProof
+	issuers []*query.IssuerProof // of every issuer with a record of the hash
+	target  *cmttypes.LightBlock
 }
 
 // verifyWith runs the verify flow on session s. With atHeight 0 it takes the
@@ -536,14 +535,14 @@ func (c *Client) verifyWith(ctx context.Context, s *lightSession, hash []byte, a
 	return c.checkAt(ctx, s, hash, p, p.Height+1)
 }
 
-// checkAt light-verifies header h and checks the answer p about hash and the
-// issuer's record against its app hash.
+// checkAt light-verifies header h and checks the answer p about hash, and
+// the records of the issuers with a record of it, against its app hash.
 func (c *Client) checkAt(ctx context.Context, s *lightSession, hash []byte, p *query.CredentialProof, h int64) (*verification, error) {
 	lb, err := s.verifyHeader(ctx, h)
 	if err != nil {
 		return nil, err
 	}
-	res, err := types.VerifyCredential(hash, &p.Answer, p.AnchorProof, p.StatusProof, lb.AppHash)
+	res, err := types.VerifyCredential(hash, &p.Answer, p.Proof, lb.AppHash)
 	if err != nil {
 		return nil, fmt.Errorf("credential answer of primary %s for state %d does not verify against verified header %d: %w", c.primary.url, p.Height, h, err)
 	}
@@ -558,16 +557,20 @@ func (c *Client) checkAt(ctx context.Context, s *lightSession, hash []byte, p *q
 	if err != nil {
 		return nil, err
 	}
-	if id := res.Issuer(); id != "" {
+	records := make([]*types.Issuer, 0, len(res.Entries))
+	for _, id := range res.Issuers() {
 		ip, err := c.primary.issuer(ctx, id, p.Height)
 		if err != nil {
 			return nil, fmt.Errorf("query primary %s: %w", c.primary.url, err)
 		}
-		if v.report.IssuerRecord, err = types.VerifyIssuer(id, ip.Value, ip.Proof, lb.AppHash); err != nil {
+		is, err := types.VerifyIssuer(id, ip.Value, ip.Proof, lb.AppHash)
+		if err != nil {
 			return nil, fmt.Errorf("issuer answer of primary %s for state %d does not verify against verified header %d: %w", c.primary.url, p.Height, h, err)
 		}
-		v.issuer = ip
+		records = append(records, is)
+		v.issuers = append(v.issuers, ip)
 	}
+	v.report.SetIssuerRecords(records)
 	return v, nil
 }
 
@@ -604,19 +607,11 @@ func (c *Client) freshHeight(ctx context.Context) (int64, error) {
 // the unverified answer p, below its state height: only a hint of which
 // headers to verify first; nothing is trusted from it.
 func claimedCommitHeaders(p *query.CredentialProof) []int64 {
-	var claimed types.CredentialResult
-	if len(p.Answer.Anchor) > 0 {
-		claimed.Anchor = new(types.AnchorRecord)
-		if claimed.Anchor.Unmarshal(p.Answer.Anchor) != nil {
-			claimed.Anchor = nil
-		}
+	entries, err := types.DecodeCredentialRecord(p.Answer.Record)
+	if err != nil {
+		return nil
 	}
-	if len(p.Answer.Status) > 0 {
-		claimed.Status = new(types.StatusEntry)
-		if claimed.Status.Unmarshal(p.Answer.Status) != nil {
-			claimed.Status = nil
-		}
-	}
+	claimed := types.CredentialResult{Entries: entries}
 	var out []int64
 	for _, h := range claimed.CommitHeaders() {
 		if h <= p.Height {

@@ -231,6 +231,18 @@ func onValidators(fn func(*coretypes.ResultValidators)) mutateFn {
 	}
 }
 
+// onRecord rewrites the credential record in the /credential answer.
+func onRecord(fn func(*types.CredentialRecord)) mutateFn {
+	return onAnswer(func(a *types.CredentialAnswer) {
+		var rec types.CredentialRecord
+		if err := rec.Unmarshal(a.Record); err != nil {
+			panic(err)
+		}
+		fn(&rec)
+		a.Record, _ = rec.Marshal()
+	})
+}
+
 // onAnswer rewrites the decoded /credential answer.
 func onAnswer(fn func(*types.CredentialAnswer)) mutateFn {
 	return onQuery(query.PathCredential, func(r *coretypes.ResultABCIQuery) bool {
@@ -278,20 +290,20 @@ func TestLightDetectsLyingPrimary(t *testing.T) {
 		msg     string // the error names what failed
 	}{
 		{name: "honest proxy", hash: ln.revoked},
-		{"tampered anchor proof", ln.revoked, onQuery(query.PathCredential, flipProofOp(0)), types.ErrProofInvalid, "anchor record"},
-		{"tampered status proof", ln.revoked, onQuery(query.PathCredential, flipProofOp(1)), types.ErrProofInvalid, "status entry"},
-		{"tampered anchor record", ln.valid, onAnswer(func(a *types.CredentialAnswer) {
-			var rec types.AnchorRecord
-			if err := rec.Unmarshal(a.Anchor); err != nil {
-				panic(err)
-			}
-			rec.IssuerId = "issuer1"
-			a.Anchor, _ = rec.Marshal()
-		}), types.ErrProofInvalid, "anchor record"},
-		{"hidden revocation", ln.revoked, onAnswer(func(a *types.CredentialAnswer) { a.Status = nil }), types.ErrProofInvalid, "status entry"},
+		{"tampered credential proof", ln.revoked, onQuery(query.PathCredential, flipProofOp(0)), types.ErrProofInvalid, "credential record"},
+		{"tampered anchor record", ln.valid, onRecord(func(rec *types.CredentialRecord) {
+			rec.Entries[0].Anchor.Height++
+		}), types.ErrProofInvalid, "credential record"},
+		{"anchor credited to another issuer", ln.valid, onRecord(func(rec *types.CredentialRecord) {
+			rec.Entries[0].IssuerId, rec.Entries[0].Anchor.IssuerId = "issuer1", "issuer1"
+		}), types.ErrProofInvalid, "credential record"},
+		{"hidden revocation", ln.revoked, onRecord(func(rec *types.CredentialRecord) {
+			rec.Entries[0].Status, rec.Entries[0].History = nil, nil
+		}), types.ErrProofInvalid, "credential record"},
 		{"made-up anchor", ln.unknown, onAnswer(func(a *types.CredentialAnswer) {
-			a.Anchor, _ = (&types.AnchorRecord{IssuerId: "issuer1", Height: 3}).Marshal()
-		}), types.ErrProofInvalid, "anchor record"},
+			rec := &types.CredentialRecord{Entries: []*types.CredentialEntry{{IssuerId: "issuer1", Anchor: &types.AnchorRecord{IssuerId: "issuer1", Height: 3}}}}
+			a.Record, _ = rec.Marshal()
+		}), types.ErrProofInvalid, "credential record"},
 		{"answer about another credential", ln.unknown, func(method string, params map[string]json.RawMessage, result json.RawMessage) json.RawMessage {
 			if method != "abci_query" || paramString(params, "path") != query.PathCredential {
 				return nil

@@ -13,7 +13,7 @@ import (
 // proofs verify against the app hash in header H+1.
 const (
 	// PathCredential takes a 32-byte hash and returns a types.CredentialAnswer
-	// with two ProofOps: the anchor key's proof, then the status key's.
+	// (every issuer's record of the hash) with one ProofOp for its key.
 	PathCredential = "/credential"
 	// PathIssuer takes an issuer id and returns the encoded types.Issuer
 	// (empty if unknown) with one ProofOp for its key.
@@ -35,34 +35,32 @@ const (
 // Paths lists every query path, for messages that name them.
 var Paths = []string{PathCredential, PathIssuer, PathIssuers, PathSequence, PathParams, PathProposal, PathProposals}
 
-// CredentialProof is a /credential answer with its proofs, as served for
+// CredentialProof is a /credential answer with its proof, as served for
 // state height Height (provable by header Height+1). Nothing in it is
 // verified yet: pass it to types.VerifyCredential.
 type CredentialProof struct {
-	Height      int64
-	Answer      types.CredentialAnswer
-	AnchorProof []byte
-	StatusProof []byte
+	Height int64
+	Answer types.CredentialAnswer
+	// Proof is the ICS23 proof for types.CredentialKey(hash).
+	Proof []byte
 }
 
 // DecodeCredential decodes a successful /credential answer about hash and
-// checks its form: an answer and two ICS23 proof ops, for the anchor key
-// then the status key of hash. Errors wrap types.ErrMalformedAnswer.
+// checks its form: an answer and one ICS23 proof op for the credential key
+// of hash. Errors wrap types.ErrMalformedAnswer.
 func DecodeCredential(hash []byte, r *abci.ResponseQuery) (*CredentialProof, error) {
 	p := &CredentialProof{Height: r.Height}
 	if err := p.Answer.Unmarshal(r.Value); err != nil {
 		return nil, fmt.Errorf("%w: decode credential answer: %w", types.ErrMalformedAnswer, err)
 	}
-	if r.ProofOps == nil || len(r.ProofOps.Ops) != 2 {
-		return nil, fmt.Errorf("%w: want 2 proof ops (anchor, status)", types.ErrMalformedAnswer)
+	if r.ProofOps == nil || len(r.ProofOps.Ops) != 1 {
+		return nil, fmt.Errorf("%w: want 1 proof op (the credential record)", types.ErrMalformedAnswer)
 	}
-	for i, want := range [][]byte{types.AnchorKey(hash), types.StatusKey(hash)} {
-		op := r.ProofOps.Ops[i]
-		if op.Type != types.ProofOpType || !bytes.Equal(op.Key, want) {
-			return nil, fmt.Errorf("%w: proof op %d is %q for key %X", types.ErrMalformedAnswer, i, op.Type, op.Key)
-		}
+	op := r.ProofOps.Ops[0]
+	if op.Type != types.ProofOpType || !bytes.Equal(op.Key, types.CredentialKey(hash)) {
+		return nil, fmt.Errorf("%w: proof op is %q for key %X", types.ErrMalformedAnswer, op.Type, op.Key)
 	}
-	p.AnchorProof, p.StatusProof = r.ProofOps.Ops[0].Data, r.ProofOps.Ops[1].Data
+	p.Proof = op.Data
 	return p, nil
 }
 
