@@ -150,6 +150,10 @@ func runMsg(st *overlay, bc *blockContext, body *types.TxBody) ([]abci.Event, er
 		return proposeReplaceKey(st, bc, signer, m.ProposeReplaceKey)
 	case *types.TxBody_ProposeIdentifiers:
 		return proposeIdentifiers(st, bc, signer, m.ProposeIdentifiers)
+	case *types.TxBody_ProposeVoid:
+		return proposeVoid(st, bc, signer, m.ProposeVoid)
+	case *types.TxBody_ProposeStatus:
+		return proposeStatus(st, bc, signer, m.ProposeStatus)
 	case *types.TxBody_Anchor:
 		err = anchor(st, bc, signer, hashes)
 	case *types.TxBody_Revoke:
@@ -171,18 +175,24 @@ func runMsg(st *overlay, bc *blockContext, body *types.TxBody) ([]abci.Event, er
 // entry of the hash's credential record: another issuer's record of the
 // same hash neither blocks it nor is touched.
 func anchor(st *overlay, bc *blockContext, signer string, hashes [][]byte) error {
+	is, err := getIssuer(st, signer)
+	if err != nil {
+		return err
+	}
 	for _, h := range hashes {
 		rec, err := getCredential(st, h)
 		if err != nil {
 			return err
 		}
 		e := entryOf(rec, signer)
-		if e.Anchor != nil {
-			return types.HashErrorf(types.CodeAlreadyAnchored, h, "already anchored by issuer %q at height %d", signer, e.Anchor.Height)
+		// records the consortium voided (a stolen key) do not count
+		eff, _ := types.EffectiveEntry(e, is)
+		if eff.Anchor != nil {
+			return types.HashErrorf(types.CodeAlreadyAnchored, h, "already anchored by issuer %q at height %d", signer, eff.Anchor.Height)
 		}
-		if e.Status != nil {
+		if eff.Status != nil {
 			return types.HashErrorf(types.CodeHasStatus, h, "issuer %q already %s it at height %d, before anchoring it; a revoked credential cannot be anchored",
-				signer, e.Status.Status.StatusWord(), e.Status.Height)
+				signer, eff.Status.Status.StatusWord(), eff.Status.Height)
 		}
 		e.Anchor = &types.AnchorRecord{IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos}
 		if err := setRecord(st, types.CredentialKey(h), rec); err != nil {
@@ -196,33 +206,46 @@ func anchor(st *overlay, bc *blockContext, signer string, hashes [][]byte) error
 // hash, in signer's own entry: a status change concerns only the record of
 // the issuer that makes it.
 func setStatus(st *overlay, bc *blockContext, signer string, hashes [][]byte, to types.CredentialStatus, reason string) error {
+	is, err := getIssuer(st, signer)
+	if err != nil {
+		return err
+	}
 	for _, h := range hashes {
 		rec, err := getCredential(st, h)
 		if err != nil {
 			return err
 		}
-		if err := checkTransition(h, signer, findEntry(rec, signer), to); err != nil {
+		eff, _ := types.EffectiveEntry(findEntry(rec, signer), is)
+		if err := checkTransition(h, signer, eff, to); err != nil {
 			return err
 		}
-		e := entryOf(rec, signer)
-		if e.Status != nil {
-			e.History = append(e.History, e.Status)
-			if n := len(e.History); n > types.MaxStatusHistory {
-				// bounded, so that no member can grow the record every
-				// verifier of the hash downloads
-				e.History = slices.Clone(e.History[n-types.MaxStatusHistory:])
-			}
-		}
-		e.Status = &types.StatusEntry{Status: to, IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos, Reason: reason}
-		if err := setRecord(st, types.CredentialKey(h), rec); err != nil {
+		entry := &types.StatusEntry{Status: to, IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos, Reason: reason}
+		if err := writeStatus(st, h, rec, entry); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// writeStatus makes entry the latest status change of its issuer's entry in
+// rec, the credential record of hash, and stores rec; the change before
+// joins the bounded history.
+func writeStatus(st *overlay, hash []byte, rec *types.CredentialRecord, entry *types.StatusEntry) error {
+	e := entryOf(rec, entry.IssuerId)
+	if e.Status != nil {
+		e.History = append(e.History, e.Status)
+		if n := len(e.History); n > types.MaxStatusHistory {
+			// bounded, so that no member can grow the record every
+			// verifier of the hash downloads
+			e.History = slices.Clone(e.History[n-types.MaxStatusHistory:])
+		}
+	}
+	e.Status = entry
+	return setRecord(st, types.CredentialKey(hash), rec)
+}
+
 // checkTransition enforces which changes exist, on the signer's own entry e
-// (nil if it has none): revocation is final, suspension is lifted only by
+// as it counts (types.EffectiveEntry; nil if it has none): revocation is final, suspension is lifted only by
 // reinstatement, and a hash the signer has not anchored may be revoked (a
 // credential it issued off-ledger) but not suspended or reinstated.
 func checkTransition(h []byte, signer string, e *types.CredentialEntry, to types.CredentialStatus) error {

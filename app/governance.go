@@ -232,6 +232,65 @@ func checkKeyReplaceable(r reader, m *types.MsgProposeReplaceKey) error {
 	return checkKeysUnused(r, m.NewSigningPubkey, nil)
 }
 
+func proposeVoid(st *overlay, bc *blockContext, proposer string, m *types.MsgProposeVoid) ([]abci.Event, error) {
+	if err := checkVoidable(st, bc, m); err != nil {
+		return nil, err
+	}
+	return newProposal(st, bc, proposer, &types.Proposal{Action: &types.Proposal_Void{Void: m}})
+}
+
+// checkVoidable rejects voiding the records of an unknown issuer, or from a
+// height the chain has not reached.
+func checkVoidable(r reader, bc *blockContext, m *types.MsgProposeVoid) error {
+	target, err := getIssuer(r, m.IssuerId)
+	if err != nil {
+		return err
+	}
+	if target == nil {
+		return types.Errorf(types.CodeUnknownIssuer, "unknown issuer %q", m.IssuerId)
+	}
+	if m.FromHeight > bc.height {
+		return types.Errorf(types.CodeInvalidProposal, "from height %d is above the current height %d", m.FromHeight, bc.height)
+	}
+	return nil
+}
+
+func proposeStatus(st *overlay, bc *blockContext, proposer string, m *types.MsgProposeStatus) ([]abci.Event, error) {
+	if err := checkStatusChange(st, m); err != nil {
+		return nil, err
+	}
+	return newProposal(st, bc, proposer, &types.Proposal{Action: &types.Proposal_StatusChange{StatusChange: m}})
+}
+
+// checkStatusChange rejects a consortium status change for an issuer that
+// is unknown or still active (it signs its own changes), of a credential
+// it did not anchor, or that the issuer's own rules forbid.
+func checkStatusChange(r reader, m *types.MsgProposeStatus) error {
+	target, err := getIssuer(r, m.IssuerId)
+	if err != nil {
+		return err
+	}
+	switch {
+	case target == nil:
+		return types.Errorf(types.CodeUnknownIssuer, "unknown issuer %q", m.IssuerId)
+	case target.Status == types.IssuerStatus_ISSUER_STATUS_ACTIVE:
+		return types.Errorf(types.CodeInvalidProposal, "issuer %q is active and changes its credentials' status itself; the consortium does so only for a removed issuer", m.IssuerId)
+	}
+	to, err := types.StatusOf(m.Status)
+	if err != nil {
+		return err
+	}
+	rec, err := getCredential(r, m.Hash)
+	if err != nil {
+		return err
+	}
+	e, _ := types.EffectiveEntry(findEntry(rec, m.IssuerId), target)
+	if e == nil || e.Anchor == nil {
+		return types.HashErrorf(types.CodeNotAnchored, m.Hash, "is not anchored by issuer %q", m.IssuerId)
+	}
+	return checkTransition(m.Hash, m.IssuerId, e, to)
+}
+
 // checkRemovable rejects removing an unknown or inactive issuer, or the last
 // active one (a chain needs at least one validator).
 func checkRemovable(r reader, id string) error {
@@ -369,6 +428,40 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 			return nil
 		}
 		return replaceSigningKey(st, bc, a.ReplaceKey.IssuerId, a.ReplaceKey.NewSigningPubkey)
+	case *types.Proposal_Void:
+		if err := checkVoidable(st, bc, a.Void); err != nil {
+			if types.CodeOf(err) == types.CodeInternal {
+				return err
+			}
+			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
+			return nil
+		}
+		is, err := getIssuer(st, a.Void.IssuerId)
+		if err != nil {
+			return err
+		}
+		is.Voids = append(is.Voids, &types.Void{FromHeight: a.Void.FromHeight, ProposalId: p.Id, Height: bc.height})
+		return setRecord(st, types.IssuerKey(is.Id), is)
+	case *types.Proposal_StatusChange:
+		m := a.StatusChange
+		if err := checkStatusChange(st, m); err != nil {
+			if types.CodeOf(err) == types.CodeInternal {
+				return err
+			}
+			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
+			return nil
+		}
+		to, err := types.StatusOf(m.Status)
+		if err != nil {
+			return err
+		}
+		rec, err := getCredential(st, m.Hash)
+		if err != nil {
+			return err
+		}
+		return writeStatus(st, m.Hash, rec, &types.StatusEntry{
+			Status: to, IssuerId: m.IssuerId, Height: bc.height, TimeUnixNano: bc.timeNanos, Reason: m.Reason, ProposalId: p.Id,
+		})
 	case *types.Proposal_Identifiers:
 		m := a.Identifiers
 		if err := checkIdentifiable(st, m); err != nil {
@@ -469,6 +562,10 @@ func proposalEvent(p *types.Proposal, t types.Tally) abci.Event {
 		kind, target = "replace_key", a.ReplaceKey.IssuerId
 	case *types.Proposal_Identifiers:
 		kind, target = "identifiers", a.Identifiers.IssuerId
+	case *types.Proposal_Void:
+		kind, target = "void", a.Void.IssuerId
+	case *types.Proposal_StatusChange:
+		kind, target = "status", a.StatusChange.IssuerId
 	}
 	return abci.Event{Type: "proposal", Attributes: []abci.EventAttribute{
 		{Key: "id", Value: strconv.FormatUint(p.Id, 10), Index: true},

@@ -18,6 +18,55 @@ func validateKey(what string, k []byte) error {
 	return nil
 }
 
+// ValidateBasic checks the target's id and the height.
+func (m *MsgProposeVoid) ValidateBasic() error {
+	if m == nil {
+		return Errorf(CodeMissingMessage, "void proposal is empty")
+	}
+	if err := ValidateIssuerID(m.IssuerId); err != nil {
+		return err
+	}
+	if m.FromHeight < 1 {
+		return Errorf(CodeInvalidProposal, "from height %d: want a height >= 1", m.FromHeight)
+	}
+	return nil
+}
+
+// StatusOf returns the status a proposal's status word names: "revoked",
+// "suspended" or "reinstated".
+func StatusOf(word string) (CredentialStatus, error) {
+	for _, s := range []CredentialStatus{CredentialStatus_CREDENTIAL_STATUS_REVOKED, CredentialStatus_CREDENTIAL_STATUS_SUSPENDED, CredentialStatus_CREDENTIAL_STATUS_REINSTATED} {
+		if s.StatusWord() == word {
+			return s, nil
+		}
+	}
+	return 0, Errorf(CodeInvalidProposal, "status %q: want revoked, suspended or reinstated", word)
+}
+
+// ValidateBasic checks the target's id, the hash, the status word and the
+// reason (at most p.MaxReasonLength bytes of UTF-8, not empty).
+func (m *MsgProposeStatus) ValidateBasic(p Params) error {
+	if m == nil {
+		return Errorf(CodeMissingMessage, "status proposal is empty")
+	}
+	if err := ValidateIssuerID(m.IssuerId); err != nil {
+		return err
+	}
+	if len(m.Hash) != HashSize {
+		return Errorf(CodeBadHashLength, "hash is %d bytes, want %d", len(m.Hash), HashSize)
+	}
+	if _, err := StatusOf(m.Status); err != nil {
+		return err
+	}
+	if m.Reason == "" || !utf8.ValidString(m.Reason) {
+		return Errorf(CodeInvalidProposal, "a consortium status change needs a reason (UTF-8)")
+	}
+	if uint64(len(m.Reason)) > uint64(p.MaxReasonLength) {
+		return Errorf(CodeReasonTooLong, "reason is %d bytes, at most %d allowed", len(m.Reason), p.MaxReasonLength)
+	}
+	return nil
+}
+
 // ValidateBasic checks the target's id and the new key's size.
 func (m *MsgProposeReplaceKey) ValidateBasic() error {
 	if m == nil {
@@ -63,6 +112,11 @@ func (p *Proposal) Describe() string {
 		return fmt.Sprintf("replace the signing key of issuer %q with %s", a.ReplaceKey.IssuerId, KeyID(a.ReplaceKey.NewSigningPubkey))
 	case *Proposal_Identifiers:
 		return fmt.Sprintf("set the identifiers of issuer %q to [%s]", a.Identifiers.IssuerId, strings.Join(a.Identifiers.Identifiers, " "))
+	case *Proposal_Void:
+		return fmt.Sprintf("void every record of issuer %q from height %d", a.Void.IssuerId, a.Void.FromHeight)
+	case *Proposal_StatusChange:
+		m := a.StatusChange
+		return fmt.Sprintf("mark credential %x of removed issuer %q %s (reason %q)", m.Hash, m.IssuerId, m.Status, m.Reason)
 	}
 	return "unknown action"
 }
@@ -120,8 +174,9 @@ func (t Tally) Passed() bool { return 3*t.Yes > 2*t.Total }
 func (t Tally) Failed() bool { return 3*(t.Total-t.No) <= 2*t.Total }
 
 // Target returns the issuer a proposal acts against (the one a removal
-// would remove, the one whose key would be replaced), or "" for a proposal
-// that acts against none (an admission). The target's power is left out of the proposal's tally: the
+// would remove, whose key would be replaced, whose records would be void,
+// whose credential would be marked), or "" for a proposal that acts
+// against none (an admission, identifiers). The target's power is left out of the proposal's tally: the
 // other members decide.
 func (p *Proposal) Target() string {
 	switch a := p.Action.(type) {
@@ -129,6 +184,10 @@ func (p *Proposal) Target() string {
 		return a.Removal.GetIssuerId()
 	case *Proposal_ReplaceKey:
 		return a.ReplaceKey.GetIssuerId()
+	case *Proposal_Void:
+		return a.Void.GetIssuerId()
+	case *Proposal_StatusChange:
+		return a.StatusChange.GetIssuerId()
 	}
 	return ""
 }

@@ -12,9 +12,10 @@ import (
 // that node), node/light verifies it with the light client from a trust
 // root, node/bundle verifies it offline from the bundle's trust root.
 //
-// Producers fill the result, the header fields, the commit times
-// (SetCommitTimes) and the records of the issuers with a record of the
-// hash (SetIssuerRecords); ApplyClaims then settles the verdict.
+// Producers fill the result and the header fields, then the records of the
+// issuers with a record of the hash (SetIssuerRecords: their voids change
+// which records count), then the commit times (SetCommitTimes);
+// ApplyClaims then settles the verdict.
 type Report struct {
 	*CredentialResult
 	ChainID string
@@ -43,6 +44,10 @@ type Report struct {
 	// IssuerRecords are the proven records of every issuer with a record of
 	// the hash (SetIssuerRecords).
 	IssuerRecords []*Issuer
+	// Void is the consortium's void of the subject's issuer's records that
+	// changed the verdict (voided, or a status change that no longer
+	// counts); nil if none.
+	Void *Void
 
 	commitTimes map[int64]time.Time
 }
@@ -80,6 +85,74 @@ func (r *CredentialResult) CommitHeaders() []int64 {
 	}
 	slices.Sort(hs)
 	return slices.Compact(hs)
+}
+
+// CommitHeaders returns the heights of the headers that date the records
+// the verdict may rest on, as CredentialResult.CommitHeaders does, but with
+// the issuers' voids applied (SetIssuerRecords first): for each entry, its
+// anchor and the status change that counts (EffectiveEntry).
+func (r *Report) CommitHeaders() []int64 {
+	var hs []int64
+	for _, e := range r.Entries {
+		if e.Anchor != nil {
+			hs = append(hs, e.Anchor.Height+1)
+		}
+		if eff, _ := EffectiveEntry(e, r.issuerRecord(e.IssuerId)); eff.Status != nil {
+			hs = append(hs, eff.Status.Height+1)
+		}
+	}
+	slices.Sort(hs)
+	return slices.Compact(hs)
+}
+
+// VoidCovering returns the void of issuer record is whose range holds
+// height (nil if none): a void covers the heights from its FromHeight to
+// the height it passed at, both included. Records made after a void passed
+// count again, so the consortium replaces a stolen key before (or in the
+// same block as) it voids the thief's records.
+func VoidCovering(is *Issuer, height int64) *Void {
+	if is == nil {
+		return nil
+	}
+	for _, v := range is.Voids {
+		if v != nil && height >= v.FromHeight && height <= v.Height {
+			return v
+		}
+	}
+	return nil
+}
+
+// EffectiveEntry returns entry e as it counts given its issuer's record is
+// (nil: no voids known): without an anchor that a void covers, and with
+// the latest status change that no void covers (a change the consortium
+// made by proposal always counts). It also returns the void that changed
+// the entry (the one covering the anchor, else the one covering the latest
+// status change), or nil.
+func EffectiveEntry(e *CredentialEntry, is *Issuer) (*CredentialEntry, *Void) {
+	if e == nil {
+		return nil, nil
+	}
+	out := &CredentialEntry{IssuerId: e.IssuerId, Anchor: e.Anchor, Status: e.Status}
+	var changed *Void
+	if e.Anchor != nil {
+		if v := VoidCovering(is, e.Anchor.Height); v != nil {
+			out.Anchor, changed = nil, v
+		}
+	}
+	if e.Status != nil && e.Status.ProposalId == 0 {
+		if v := VoidCovering(is, e.Status.Height); v != nil {
+			out.Status = nil
+			for _, s := range e.History {
+				if s != nil && (s.ProposalId != 0 || VoidCovering(is, s.Height) == nil) {
+					out.Status = s
+				}
+			}
+			if changed == nil {
+				changed = v
+			}
+		}
+	}
+	return out, changed
 }
 
 // SetCommitTimes records the times of the headers CommitHeaders names,
@@ -125,17 +198,33 @@ func (r *Report) Choose(issuer string) bool {
 	return true
 }
 
-// subjectChanged sets the subject's times and issuer record.
+// subjectChanged sets the subject's issuer record, applies its voids to
+// the verdict, and sets the subject's times.
 func (r *Report) subjectChanged() {
-	r.AnchorTime, r.StatusTime, r.IssuerRecord = time.Time{}, time.Time{}, nil
+	r.AnchorTime, r.StatusTime, r.IssuerRecord, r.Void = time.Time{}, time.Time{}, nil, nil
+	if r.subject == nil {
+		return
+	}
+	r.IssuerRecord = r.issuerRecord(r.subject.IssuerId)
+	eff, v := EffectiveEntry(r.subject, r.IssuerRecord)
+	switch {
+	case v == nil:
+	case eff.Anchor == nil && r.subject.Anchor != nil, eff.Anchor == nil && eff.Status == nil:
+		// an anchor made with the void key; or, with no anchor, only void
+		// status changes (an off-ledger revocation by the thief)
+		r.Status, r.Verdict, r.Void = eff.Status, VerdictVoided, v
+	default:
+		verdict, err := verdictOf(eff.Anchor, eff.Status)
+		if err != nil {
+			verdict = VerdictVoided
+		}
+		r.Status, r.Verdict, r.Void = eff.Status, verdict, v
+	}
 	if r.Anchor != nil {
 		r.AnchorTime = r.commitTimes[r.Anchor.Height+1]
 	}
 	if r.Status != nil {
 		r.StatusTime = r.commitTimes[r.Status.Height+1]
-	}
-	if id := r.Issuer(); id != "" {
-		r.IssuerRecord = r.issuerRecord(id)
 	}
 }
 
@@ -163,9 +252,10 @@ type Claims struct {
 // of it (else not_anchored); that the issuer it names has one — the
 // verdict is then about that issuer's record, and issuer_mismatch if only
 // other issuers have records; without a name, the single issuer with a
-// record (several: an *AmbiguousIssuerError); its status (revoked and
-// suspended stand); and its validity period at the time of the proving
-// header (expired, not_yet_valid). Naming an issuer requires the records
+// record (several: an *AmbiguousIssuerError); voided (an anchor the
+// consortium voided); its status (revoked and suspended stand, a status
+// change that was voided does not count); and its validity period at the
+// time of the proving header (expired, not_yet_valid). Naming an issuer requires the records
 // of the issuers with a record (SetIssuerRecords), to match identifiers.
 func (r *Report) ApplyClaims(c Claims) error {
 	r.Claims = c

@@ -148,6 +148,10 @@ func (b *TxBody) Action() string {
 		return ActionProposeReplaceKey
 	case *TxBody_ProposeIdentifiers:
 		return ActionProposeIdentifiers
+	case *TxBody_ProposeVoid:
+		return ActionProposeVoid
+	case *TxBody_ProposeStatus:
+		return ActionProposeStatus
 	}
 	return ""
 }
@@ -174,6 +178,10 @@ func (b *TxBody) ValidateBasic(p Params) error {
 		return m.ProposeReplaceKey.ValidateBasic()
 	case *TxBody_ProposeIdentifiers:
 		return m.ProposeIdentifiers.ValidateBasic()
+	case *TxBody_ProposeVoid:
+		return m.ProposeVoid.ValidateBasic()
+	case *TxBody_ProposeStatus:
+		return m.ProposeStatus.ValidateBasic(p)
 	}
 	hashes := b.Hashes()
 	if len(hashes) == 0 {
@@ -231,6 +239,11 @@ const (
 	ActionProposeReplaceKey = "propose_replace_key"
 	// ActionProposeIdentifiers proposes to set an issuer's identifiers.
 	ActionProposeIdentifiers = "propose_identifiers"
+	// ActionProposeVoid proposes to void an issuer's records from a height.
+	ActionProposeVoid = "propose_void"
+	// ActionProposeStatus proposes a consortium status change of a removed
+	// issuer's credential.
+	ActionProposeStatus = "propose_status"
 )
 
 // NewTxBody returns a body carrying one message of the named action

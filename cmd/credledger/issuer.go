@@ -39,7 +39,7 @@ func (g *govFlags) prepare() (*keys.Key, *client.Client, error) {
 
 func newIssuerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "issuer", Short: "Consortium membership: list issuers, propose admissions and removals, vote, rotate keys"}
-	cmd.AddCommand(newIssuerListCmd(), newIssuerShowCmd(), newProposeAddCmd(), newProposeRemoveCmd(), newProposeReplaceKeyCmd(), newProposeIdentifiersCmd(), newVoteCmd(), newRotateKeyCmd())
+	cmd.AddCommand(newIssuerListCmd(), newIssuerShowCmd(), newProposeAddCmd(), newProposeRemoveCmd(), newProposeReplaceKeyCmd(), newProposeIdentifiersCmd(), newProposeVoidCmd(), newProposeStatusCmd(), newVoteCmd(), newRotateKeyCmd())
 	return cmd
 }
 
@@ -263,6 +263,64 @@ gives up stays reserved to it.`,
 	}
 	cmd.Flags().StringVar(&m.IssuerId, "id", "", "the issuer whose identifiers are set")
 	cmd.Flags().StringSliceVar(&m.Identifiers, "identifier", nil, "a DID or URL (repeatable; the new list replaces the old one)")
+	g.register(cmd)
+	return cmd
+}
+
+func newProposeVoidCmd() *cobra.Command {
+	var g govFlags
+	var m types.MsgProposeVoid
+	cmd := &cobra.Command{
+		Use:   "propose-void --id ID --from-height H --from NAME --home DIR",
+		Short: "Propose to void every record an issuer made from height H on (a stolen key); counts as your yes vote",
+		Long: `Propose that every anchor and status change issuer ID made from height H until
+the proposal passes be void: verify then says voided (exit 6) for such an
+anchor, and a status change in that range no longer counts (a credential the
+thief revoked is valid again). Replace the key first (propose-replace-key),
+or in the same block: records made after the void passed count again. The
+other members decide: ID may vote, but its power is left out of the tally.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := m.ValidateBasic(); err != nil {
+				return err
+			}
+			return submitGov(cmd, &g, func(b *types.TxBody) { b.Msg = &types.TxBody_ProposeVoid{ProposeVoid: &m} })
+		},
+	}
+	cmd.Flags().StringVar(&m.IssuerId, "id", "", "the issuer whose records are voided")
+	cmd.Flags().Int64Var(&m.FromHeight, "from-height", 0, "the first height whose records are void (when the key was stolen)")
+	g.register(cmd)
+	return cmd
+}
+
+func newProposeStatusCmd() *cobra.Command {
+	var g govFlags
+	var m types.MsgProposeStatus
+	var hashHex string
+	cmd := &cobra.Command{
+		Use:   "propose-status --id ID --hash HEX --status revoked|suspended|reinstated --reason TEXT --from NAME --home DIR",
+		Short: "Propose that the consortium revoke or suspend a credential of a removed issuer; counts as your yes vote",
+		Long: `A removed issuer can no longer sign, so the consortium changes the status of
+one of its credentials by proposal. Verifiers see that the consortium made
+the change (status_by_proposal).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			h, err := types.ParseHash(hashHex)
+			if err != nil {
+				return fmt.Errorf("--hash: %w", err)
+			}
+			m.Hash = h
+			params := types.DefaultParams()
+			if err := m.ValidateBasic(params); err != nil {
+				return err
+			}
+			return submitGov(cmd, &g, func(b *types.TxBody) { b.Msg = &types.TxBody_ProposeStatus{ProposeStatus: &m} })
+		},
+	}
+	cmd.Flags().StringVar(&m.IssuerId, "id", "", "the removed issuer whose credential it is")
+	cmd.Flags().StringVar(&hashHex, "hash", "", "the credential hash (64 hex digits)")
+	cmd.Flags().StringVar(&m.Status, "status", "", "revoked, suspended or reinstated")
+	cmd.Flags().StringVar(&m.Reason, "reason", "", "why (required): recorded with the change")
 	g.register(cmd)
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -111,3 +112,59 @@ func status(t *testing.T, bin, home string, wantCode int, args ...string) status
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+// A stolen key, through the CLI: the consortium replaces uni2's key and
+// voids uni2's records from the theft on, without uni2's vote; a forged
+// anchor then verifies as voided (exit 6). Once uni2 is removed, the
+// consortium revokes one of its credentials by proposal.
+func TestCLIStolenKeyAndConsortiumStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a node: skipped in -short mode")
+	}
+	bin := e2eBinary(t)
+	n := startTestNode(t, bin)
+	home := n.home
+	var signing, validator netKeyOut
+	netCLIJSON(t, bin, &signing, "keys", "add", "uni2", "--home", home)
+	netCLIJSON(t, bin, &validator, "keys", "add", "uni2-validator", "--home", home)
+	res := runCLI(t, bin, "issuer", "propose-add", "--id", "uni2", "--name", "Uni Two", "--power", "1",
+		"--issuer-pubkey", signing.PubKey, "--validator-pubkey", validator.PubKey, "--from", node.DefaultIssuerID, "--home", home)
+	require.Equal(t, 0, res.code, "%s", res)
+
+	u2 := []string{"--from", "uni2", "--home", home}
+	real := randomHex(t)
+	runTxOK(t, bin, append([]string{"anchor", "--hash", real}, u2...)...)
+	// the key is stolen: a forged anchor
+	forged := randomHex(t)
+	theft := runTxOK(t, bin, append([]string{"anchor", "--hash", forged}, u2...)...)[0].height
+	require.Equal(t, "valid", status(t, bin, home, 0, "--hash", forged).Verdict, "before the void the forgery passes")
+
+	gov := func(args ...string) string {
+		t.Helper()
+		res := runCLI(t, bin, append(append([]string{"issuer"}, args...), "--from", node.DefaultIssuerID, "--home", home)...)
+		require.Equal(t, 0, res.code, "%s", res)
+		require.Contains(t, res.stdout, "passed", "issuer0 decides alone: uni2's power is left out")
+		return res.stdout
+	}
+	var fresh netKeyOut
+	netCLIJSON(t, bin, &fresh, "keys", "add", "uni2-new", "--issuer", "uni2", "--home", home)
+	gov("propose-replace-key", "--id", "uni2", "--issuer-pubkey", fresh.PubKey)
+	gov("propose-void", "--id", "uni2", "--from-height", fmt.Sprint(theft))
+
+	j := status(t, bin, home, 6, "--hash", forged)
+	require.Equal(t, "voided", j.Verdict)
+	require.Positive(t, j.VoidedByProposal)
+	require.Equal(t, theft, j.VoidedFromHeight)
+	require.Equal(t, "valid", status(t, bin, home, 0, "--hash", real).Verdict, "anchored before the theft")
+	res = runCLI(t, bin, "status", "--hash", forged, "--home", home)
+	require.Equal(t, 6, res.code)
+	require.Contains(t, res.stdout, "voided:   the consortium voided uni2's records from height")
+
+	// removed, uni2 signs nothing; the consortium revokes its credential
+	gov("propose-remove", "--id", "uni2")
+	gov("propose-status", "--id", "uni2", "--hash", real, "--status", "revoked", "--reason", "rescinded by the consortium")
+	j = status(t, bin, home, 2, "--hash", real)
+	require.Equal(t, "revoked", j.Verdict)
+	require.Positive(t, j.StatusByProposal)
+	require.Equal(t, "rescinded by the consortium", j.Reason)
+}

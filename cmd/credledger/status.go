@@ -24,7 +24,7 @@ func newStatusCmd() *cobra.Command {
 from the same node, check the proofs against its app hash and print the verdict.
 A JSON credential's issuer field and validity dates are checked too (see
 verify). Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored,
-5 issuer mismatch, 7 expired or not yet valid, 1 error.`,
+5 issuer mismatch, 6 voided, 7 expired or not yet valid, 1 error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			target, err := oneTarget(args, hashHex, raw, issuer)
@@ -88,9 +88,16 @@ type statusJSON struct {
 	IssuerIdentifiers []string `json:"issuer_identifiers"`
 	// NamedIssuer is the issuer the credential names (its issuer field, or
 	// --issuer); ValidFrom and ValidUntil its validity period.
-	NamedIssuer string  `json:"named_issuer,omitempty"`
-	ValidFrom   *string `json:"valid_from,omitempty"`
-	ValidUntil  *string `json:"valid_until,omitempty"`
+	NamedIssuer string `json:"named_issuer,omitempty"`
+	// StatusByProposal is the proposal by which the consortium made the
+	// status change (0: the issuer made it).
+	StatusByProposal uint64 `json:"status_by_proposal,omitempty"`
+	// VoidedByProposal and VoidedFromHeight name the consortium's void of
+	// the issuer's records that changed the verdict.
+	VoidedByProposal uint64  `json:"voided_by_proposal,omitempty"`
+	VoidedFromHeight int64   `json:"voided_from_height,omitempty"`
+	ValidFrom        *string `json:"valid_from,omitempty"`
+	ValidUntil       *string `json:"valid_until,omitempty"`
 }
 
 // timeString formats t for the JSON output (RFC 3339, UTC).
@@ -112,6 +119,12 @@ func newStatusJSON(rep *types.Report, file string) statusJSON {
 		j.Reason, j.StatusIssuer, j.StatusHeight, j.StatusTime = s.Reason, s.IssuerId, s.Height, timeString(rep.StatusTime)
 	}
 	j.Issuers = rep.Issuers()
+	if rep.Status != nil {
+		j.StatusByProposal = rep.Status.ProposalId
+	}
+	if v := rep.Void; v != nil {
+		j.VoidedByProposal, j.VoidedFromHeight = v.ProposalId, v.FromHeight
+	}
 	if is := rep.IssuerRecord; is != nil {
 		j.IssuerIdentifiers = append([]string{}, is.Identifiers...)
 	}
@@ -143,8 +156,15 @@ func printStatus(cmd *cobra.Command, rep *types.Report, file, output string) err
 		fmt.Fprintf(w, "anchored: by %s at height %d (%s)\n", rep.Anchor.IssuerId, j.AnchoredHeight, *j.AnchoredTime)
 	}
 	if rep.Status != nil {
+		by := j.StatusIssuer
+		if j.StatusByProposal != 0 {
+			by = fmt.Sprintf("the consortium (proposal %d) for %s", j.StatusByProposal, j.StatusIssuer)
+		}
 		fmt.Fprintf(w, "status:   %s by %s at height %d (%s), reason: %q\n",
-			rep.Status.Status.StatusWord(), j.StatusIssuer, j.StatusHeight, *j.StatusTime, j.Reason)
+			rep.Status.Status.StatusWord(), by, j.StatusHeight, *j.StatusTime, j.Reason)
+	}
+	if v := rep.Void; v != nil {
+		fmt.Fprintf(w, "voided:   the consortium voided %s's records from height %d to %d (proposal %d)\n", rep.Issuer(), v.FromHeight, v.Height, v.ProposalId)
 	}
 	if j.NamedIssuer != "" {
 		how := "matches"

@@ -136,7 +136,7 @@ suspended), and its validity period (VC 2.0 validFrom/validUntil or VC 1.1
 issuanceDate/expirationDate) at the time of the proving header (expired,
 not_yet_valid).
 Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored, 5 issuer
-mismatch, 7 expired or not yet valid, 1 error.`,
+mismatch, 6 voided, 7 expired or not yet valid, 1 error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := f.checkOutput(); err != nil {

@@ -79,17 +79,6 @@ func checkAnswer(b *Bundle, target *cmttypes.LightBlock) (*types.Report, error) 
 		return nil, fmt.Errorf("bundle's credential proofs do not verify against header %d: %w", target.Height, err)
 	}
 	rep := NewReport(b.ChainID, res, target)
-	err = rep.SetCommitTimes(func(h int64) (time.Time, error) {
-		for _, lb := range b.LightBlocks {
-			if lb.Height == h {
-				return lb.Time, nil
-			}
-		}
-		return time.Time{}, fmt.Errorf("%w: it has no light block %d, the header that dates a record (bundles before format %q lack it: make it again with credledger prove)", ErrMalformed, h, Format)
-	})
-	if err != nil {
-		return nil, err
-	}
 	ids := res.Issuers()
 	if len(b.Issuers) != len(ids) {
 		return nil, fmt.Errorf("%w: the credential has records of issuers %v, the bundle has %d issuer records", ErrMalformed, ids, len(b.Issuers))
@@ -104,7 +93,18 @@ func checkAnswer(b *Bundle, target *cmttypes.LightBlock) (*types.Report, error) 
 			return nil, fmt.Errorf("bundle's issuer proof does not verify against header %d: %w", target.Height, err)
 		}
 	}
-	rep.SetIssuerRecords(records)
+	rep.SetIssuerRecords(records) // before the times: voids change which records count
+	err = rep.SetCommitTimes(func(h int64) (time.Time, error) {
+		for _, lb := range b.LightBlocks {
+			if lb.Height == h {
+				return lb.Time, nil
+			}
+		}
+		return time.Time{}, fmt.Errorf("%w: it has no light block %d, the header that dates a record (bundles before format %q lack it: make it again with credledger prove)", ErrMalformed, h, Format)
+	})
+	if err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 

@@ -54,6 +54,15 @@ func (c *Client) tryCredentialStatus(ctx context.Context, hash []byte, chainID s
 			return nil, fmt.Errorf("answer for state %d does not verify against header %d: %w", p.Height, h, err)
 		}
 		rep := &types.Report{CredentialResult: res, ChainID: chainID, Height: p.Height, HeaderHeight: h, HeaderTime: t, AppHash: appHash}
+		records := make([]*types.Issuer, 0, len(res.Entries))
+		for _, id := range res.Issuers() {
+			is, err := c.issuerAt(ctx, id, p.Height, appHash)
+			if err != nil {
+				return nil, err
+			}
+			records = append(records, is)
+		}
+		rep.SetIssuerRecords(records) // before the times: voids change which records count
 		err = rep.SetCommitTimes(func(h int64) (time.Time, error) {
 			_, t, ok, err := c.appHashAt(ctx, h, chainID)
 			if err == nil && !ok {
@@ -64,15 +73,6 @@ func (c *Client) tryCredentialStatus(ctx context.Context, hash []byte, chainID s
 		if err != nil {
 			return nil, err
 		}
-		records := make([]*types.Issuer, 0, len(res.Entries))
-		for _, id := range res.Issuers() {
-			is, err := c.issuerAt(ctx, id, p.Height, appHash)
-			if err != nil {
-				return nil, err
-			}
-			records = append(records, is)
-		}
-		rep.SetIssuerRecords(records)
 		return rep, nil
 	}
 	rep, err := check(p.Height + 1)

@@ -547,16 +547,6 @@ func (c *Client) checkAt(ctx context.Context, s *lightSession, hash []byte, p *q
 		return nil, fmt.Errorf("credential answer of primary %s for state %d does not verify against verified header %d: %w", c.primary.url, p.Height, h, err)
 	}
 	v := &verification{proof: p, target: lb, report: bundle.NewReport(c.chainID, res, lb)}
-	err = v.report.SetCommitTimes(func(h int64) (time.Time, error) {
-		dating, err := s.verifyHeader(ctx, h)
-		if err != nil {
-			return time.Time{}, err
-		}
-		return dating.Time, nil
-	})
-	if err != nil {
-		return nil, err
-	}
 	records := make([]*types.Issuer, 0, len(res.Entries))
 	for _, id := range res.Issuers() {
 		ip, err := c.primary.issuer(ctx, id, p.Height)
@@ -570,7 +560,17 @@ func (c *Client) checkAt(ctx context.Context, s *lightSession, hash []byte, p *q
 		records = append(records, is)
 		v.issuers = append(v.issuers, ip)
 	}
-	v.report.SetIssuerRecords(records)
+	v.report.SetIssuerRecords(records) // before the times: voids change which records count
+	err = v.report.SetCommitTimes(func(h int64) (time.Time, error) {
+		dating, err := s.verifyHeader(ctx, h)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return dating.Time, nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return v, nil
 }
 
