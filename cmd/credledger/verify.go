@@ -166,6 +166,11 @@ mismatch, 6 voided, 7 expired or not yet valid, 1 error.`,
 			j := newVerifyJSON(rep, file, source)
 			j.Bundle, j.HashGiven = bundlePath, file != "" || f.hashHex != ""
 			j.AgeSeconds = int64(age / time.Second)
+			if f.genesis != "" {
+				if j.GenesisSHA256, err = genesisDigest(f.genesis); err != nil {
+					return err
+				}
+			}
 			if err := printVerify(cmd, rep, j, f.output); err != nil {
 				return err
 			}
@@ -253,6 +258,9 @@ type verifyJSON struct {
 	// Source is "light-client" or "bundle".
 	Source string `json:"source"`
 	Bundle string `json:"bundle,omitempty"`
+	// GenesisSHA256 is the fingerprint of the genesis used as trust root
+	// (credledger genesis-hash), when --genesis was given.
+	GenesisSHA256 string `json:"genesis_sha256,omitempty"`
 	// HashGiven reports whether the bundle was checked against a FILE or
 	// --hash the user gave (not in the JSON: hash says what was verified).
 	HashGiven   bool `json:"-"`

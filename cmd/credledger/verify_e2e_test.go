@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -89,6 +91,19 @@ func TestCLIVerifyAndBundle(t *testing.T) {
 	require.Equal(t, "revoked", out["verdict"])
 	require.Equal(t, "void", out["reason"])
 
+	t.Run("genesis fingerprint", func(t *testing.T) {
+		bz, err := os.ReadFile(genesis)
+		require.NoError(t, err)
+		sum := sha256.Sum256(bz)
+		want := hex.EncodeToString(sum[:])
+		res := runCLI(t, bin, "genesis-hash", genesis)
+		require.Equal(t, 0, res.code, "%s", res)
+		require.Equal(t, want+"  "+genesis+"\n", res.stdout)
+		require.Equal(t, want, out["genesis_sha256"], "verify --output json prints the fingerprint of the genesis it trusts")
+		res = runCLI(t, bin, "genesis-hash", filepath.Join(dir, "missing.json"))
+		require.Equal(t, 1, res.code)
+		require.Len(t, res.stderrLines(), 1)
+	})
 	t.Run("bundle age and what it is about", func(t *testing.T) {
 		require.GreaterOrEqual(t, out["age_seconds"], float64(0))
 		res := runCLI(t, bin, "verify", "--bundle", bundlePath, "--genesis", genesis)
