@@ -186,18 +186,27 @@ func proposeIdentifiers(st *overlay, bc *blockContext, proposer string, m *types
 	return newProposal(st, bc, proposer, &types.Proposal{Action: &types.Proposal_Identifiers{Identifiers: m}})
 }
 
+// activeIssuer returns issuer id's record, or a rejection if it is unknown
+// or removed.
+func activeIssuer(r reader, id string) (*types.Issuer, error) {
+	is, err := getIssuer(r, id)
+	if err != nil {
+		return nil, err
+	}
+	if is == nil {
+		return nil, types.Errorf(types.CodeUnknownIssuer, "unknown issuer %q", id)
+	}
+	if is.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
+		return nil, types.Errorf(types.CodeIssuerNotActive, "issuer %q is not active (removed at height %d)", id, is.LeftHeight)
+	}
+	return is, nil
+}
+
 // checkIdentifiable rejects setting the identifiers of an unknown or
 // removed issuer, or to identifiers another member holds.
 func checkIdentifiable(r reader, m *types.MsgProposeIdentifiers) error {
-	target, err := getIssuer(r, m.IssuerId)
-	if err != nil {
+	if _, err := activeIssuer(r, m.IssuerId); err != nil {
 		return err
-	}
-	if target == nil {
-		return types.Errorf(types.CodeUnknownIssuer, "unknown issuer %q", m.IssuerId)
-	}
-	if target.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
-		return types.Errorf(types.CodeIssuerNotActive, "issuer %q is not active (removed at height %d)", m.IssuerId, target.LeftHeight)
 	}
 	return checkIdentifiersFree(r, m.IssuerId, m.Identifiers)
 }
@@ -219,15 +228,8 @@ func proposeReplaceKey(st *overlay, bc *blockContext, proposer string, m *types.
 // checkKeyReplaceable rejects replacing the key of an unknown or removed
 // issuer, or with a key some issuer uses or used.
 func checkKeyReplaceable(r reader, m *types.MsgProposeReplaceKey) error {
-	target, err := getIssuer(r, m.IssuerId)
-	if err != nil {
+	if _, err := activeIssuer(r, m.IssuerId); err != nil {
 		return err
-	}
-	if target == nil {
-		return types.Errorf(types.CodeUnknownIssuer, "unknown issuer %q", m.IssuerId)
-	}
-	if target.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
-		return types.Errorf(types.CodeIssuerNotActive, "issuer %q is not active (removed at height %d): nothing signs for it any more", m.IssuerId, target.LeftHeight)
 	}
 	return checkKeysUnused(r, m.NewSigningPubkey, nil)
 }
@@ -294,15 +296,8 @@ func checkStatusChange(r reader, m *types.MsgProposeStatus) error {
 // checkRemovable rejects removing an unknown or inactive issuer, or the last
 // active one (a chain needs at least one validator).
 func checkRemovable(r reader, id string) error {
-	target, err := getIssuer(r, id)
-	if err != nil {
+	if _, err := activeIssuer(r, id); err != nil {
 		return err
-	}
-	if target == nil {
-		return types.Errorf(types.CodeUnknownIssuer, "unknown issuer %q", id)
-	}
-	if target.Status != types.IssuerStatus_ISSUER_STATUS_ACTIVE {
-		return types.Errorf(types.CodeIssuerNotActive, "issuer %q is not active (removed at height %d)", id, target.LeftHeight)
 	}
 	all, err := allIssuers(r)
 	if err != nil {
@@ -383,12 +378,8 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 		m := a.Admission
 		// another admission may have taken the id or a key since this
 		// proposal was made: then it cannot take effect
-		if err := checkAdmissible(st, m); err != nil {
-			if types.CodeOf(err) == types.CodeInternal {
-				return err
-			}
-			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
-			return nil
+		if rejected, err := rejectIf(p, checkAdmissible(st, m)); rejected || err != nil {
+			return err
 		}
 		is := &types.Issuer{
 			Id: m.IssuerId, Name: m.Name, SigningPubkey: m.SigningPubkey, ValidatorPubkey: m.ValidatorPubkey,
@@ -405,12 +396,8 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 		}
 		return setRecord(st, types.IssuerKey(is.Id), is)
 	case *types.Proposal_Removal:
-		if err := checkRemovable(st, a.Removal.IssuerId); err != nil {
-			if types.CodeOf(err) == types.CodeInternal {
-				return err
-			}
-			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
-			return nil
+		if rejected, err := rejectIf(p, checkRemovable(st, a.Removal.IssuerId)); rejected || err != nil {
+			return err
 		}
 		is, err := getIssuer(st, a.Removal.IssuerId)
 		if err != nil {
@@ -420,21 +407,13 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 		return setRecord(st, types.IssuerKey(is.Id), is)
 	case *types.Proposal_ReplaceKey:
 		// the key may have been taken, or the issuer removed, meanwhile
-		if err := checkKeyReplaceable(st, a.ReplaceKey); err != nil {
-			if types.CodeOf(err) == types.CodeInternal {
-				return err
-			}
-			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
-			return nil
+		if rejected, err := rejectIf(p, checkKeyReplaceable(st, a.ReplaceKey)); rejected || err != nil {
+			return err
 		}
 		return replaceSigningKey(st, bc, a.ReplaceKey.IssuerId, a.ReplaceKey.NewSigningPubkey)
 	case *types.Proposal_Void:
-		if err := checkVoidable(st, bc, a.Void); err != nil {
-			if types.CodeOf(err) == types.CodeInternal {
-				return err
-			}
-			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
-			return nil
+		if rejected, err := rejectIf(p, checkVoidable(st, bc, a.Void)); rejected || err != nil {
+			return err
 		}
 		is, err := getIssuer(st, a.Void.IssuerId)
 		if err != nil {
@@ -444,12 +423,8 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 		return setRecord(st, types.IssuerKey(is.Id), is)
 	case *types.Proposal_StatusChange:
 		m := a.StatusChange
-		if err := checkStatusChange(st, m); err != nil {
-			if types.CodeOf(err) == types.CodeInternal {
-				return err
-			}
-			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
-			return nil
+		if rejected, err := rejectIf(p, checkStatusChange(st, m)); rejected || err != nil {
+			return err
 		}
 		to, err := types.StatusOf(m.Status)
 		if err != nil {
@@ -464,12 +439,8 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 		})
 	case *types.Proposal_Identifiers:
 		m := a.Identifiers
-		if err := checkIdentifiable(st, m); err != nil {
-			if types.CodeOf(err) == types.CodeInternal {
-				return err
-			}
-			p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
-			return nil
+		if rejected, err := rejectIf(p, checkIdentifiable(st, m)); rejected || err != nil {
+			return err
 		}
 		is, err := getIssuer(st, m.IssuerId)
 		if err != nil {
@@ -480,6 +451,20 @@ func applyProposal(st *overlay, bc *blockContext, p *types.Proposal) error {
 		return setRecord(st, types.IssuerKey(is.Id), is)
 	}
 	return fmt.Errorf("proposal %d has no action", p.Id)
+}
+
+// rejectIf marks p rejected when check (run again as p passes: the state
+// may have changed since it was proposed) is a rejection; an internal
+// error is returned as it is.
+func rejectIf(p *types.Proposal, check error) (rejected bool, err error) {
+	switch {
+	case check == nil:
+		return false, nil
+	case types.CodeOf(check) == types.CodeInternal:
+		return false, check
+	}
+	p.Status = types.ProposalStatus_PROPOSAL_STATUS_REJECTED
+	return true, nil
 }
 
 func closeProposal(st *overlay, id uint64) error {
