@@ -67,6 +67,7 @@ func TestLayout(t *testing.T) {
 		{"./node/bundle", []string{"types"}, append([]string{"github.com/cometbft/cometbft/light", "github.com/cometbft/cometbft/rpc", "github.com/cometbft/cometbft/p2p"}, databases...)},
 		{"./node/light", []string{"types", "types/query", "node/bundle"}, []string{"github.com/cosmos/iavl", "github.com/cockroachdb/pebble", "github.com/dgraph-io/badger", "database/sql"}},
 		{"./node/client", []string{"types", "types/query", "types/credhash", "node/keys"}, []string{"github.com/cosmos/iavl"}},
+		{"./node/verifier", []string{"types", "types/query", "types/credhash", "types/credential", "node/light", "node/bundle"}, []string{"github.com/cosmos/iavl", "github.com/cockroachdb/pebble", "github.com/dgraph-io/badger", "database/sql"}},
 		{"./app", []string{"types", "types/query"}, nil},
 	} {
 		t.Run(tc.pkg, func(t *testing.T) {

@@ -61,6 +61,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newInitCmd(), newStartCmd(), newDevCmd(), newKeysCmd(), newHashCmd(),
 		newTxCmd("anchor"), newTxCmd("revoke"), newTxCmd("suspend"), newTxCmd("reinstate"),
 		newStatusCmd(), newVerifyCmd(), newProveCmd(), newTestnetCmd(), newShowValidatorCmd(), newIssuerCmd(), newProposalCmd(),
-		newVersionCmd(), newGenesisHashCmd())
+		newVersionCmd(), newGenesisHashCmd(), newVerifierCmd())
 	return root
 }
