@@ -24,8 +24,9 @@ var _ abci.Application = (*Application)(nil)
 type Application struct {
 	abci.BaseApplication
 
-	store  *Store
-	logger log.Logger
+	store   *Store
+	logger  log.Logger
+	metrics *Metrics
 
 	// check is the CheckTx state: the mempool's pending txs staged over the
 	// last committed state; reset on every Commit (the mempool rechecks)
@@ -45,9 +46,13 @@ type Option func(*Application)
 // WithLogger sets the logger (default: no logging).
 func WithLogger(l log.Logger) Option { return func(a *Application) { a.logger = l } }
 
+// WithMetrics sets the metrics the application updates (default:
+// NopMetrics). Requires m to have every field set.
+func WithMetrics(m *Metrics) Option { return func(a *Application) { a.metrics = m } }
+
 // NewApplication returns an Application on store.
 func NewApplication(store *Store, opts ...Option) *Application {
-	a := &Application{store: store, logger: log.NewNopLogger()}
+	a := &Application{store: store, logger: log.NewNopLogger(), metrics: NopMetrics()}
 	for _, o := range opts {
 		o(a)
 	}

@@ -28,8 +28,9 @@ func (app *Application) FinalizeBlock(_ context.Context, req *abci.RequestFinali
 	return &abci.ResponseFinalizeBlock{TxResults: exec.results, AppHash: hash, Events: exec.events, ValidatorUpdates: exec.validators}, nil
 }
 
-// Commit saves the state of the finalized block as IAVL version = height and
-// resets the CheckTx state (the mempool then rechecks its txs on it).
+// Commit saves the state of the finalized block as IAVL version = height,
+// resets the CheckTx state (the mempool then rechecks its txs on it) and
+// then updates the metrics from the committed block and state.
 func (app *Application) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
 	hash, version, err := app.store.Commit()
 	if err != nil {
@@ -38,6 +39,7 @@ func (app *Application) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.
 	n := 0
 	if app.pending != nil {
 		n = len(app.pending.results)
+		app.metrics.observeBlock(app.pending.results)
 	}
 	app.pending = nil
 	app.lastExec = nil
@@ -45,5 +47,14 @@ func (app *Application) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.
 		return nil, err
 	}
 	app.logger.Info("committed state", "height", version, "txs", n, "app_hash", fmt.Sprintf("%X", hash))
+	app.observeState()
 	return &abci.ResponseCommit{}, nil
+}
+
+// observeState sets the metrics' gauges from the committed state. A read
+// error is logged, not returned: metrics never stop the node.
+func (app *Application) observeState() {
+	if err := app.metrics.observeState(app.store); err != nil {
+		app.logger.Error("update metrics from state", "height", app.store.Height(), "err", err)
+	}
 }

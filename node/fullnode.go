@@ -13,6 +13,7 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	"github.com/cometbft/cometbft/proxy"
 	cmttypes "github.com/cometbft/cometbft/types"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/viper"
 
 	"github.com/credledger/credledger/app"
@@ -92,10 +93,21 @@ func NewFullNode(home string, logger log.Logger) (*FullNode, error) {
 	return &FullNode{Comet: n, App: application, Config: cfg, lock: lock}, nil
 }
 
-// newCometNode opens the app and builds the CometBFT node around it.
+// newCometNode opens the app and builds the CometBFT node around it. With
+// instrumentation.prometheus on, the app's metrics (PrometheusAppMetrics)
+// are served next to CometBFT's.
 func newCometNode(cfg *cmtcfg.Config, ccfg *config.Config, logger log.Logger) (*cmtnode.Node, *app.Application, error) {
+	opts := []app.Option{app.WithLogger(logger.With("module", "credledger"))}
+	if cfg.Instrumentation.Prometheus {
+		// CometBFT serves the default registry, its metrics and these
+		m, err := PrometheusAppMetrics(prometheus.DefaultRegisterer)
+		if err != nil {
+			return nil, nil, fmt.Errorf("app metrics: %w", err)
+		}
+		opts = append(opts, app.WithMetrics(m))
+	}
 	application, err := app.NewPersistentApplication(cfg.DBDir(),
-		[]app.StoreOption{app.WithCacheSize(ccfg.State.CacheSize)}, app.WithLogger(logger.With("module", "credledger")))
+		[]app.StoreOption{app.WithCacheSize(ccfg.State.CacheSize)}, opts...)
 	if err != nil {
 		return nil, nil, err
 	}

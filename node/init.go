@@ -33,7 +33,8 @@ type InitOptions struct {
 	IssuerID string // default DefaultIssuerID
 	Moniker  string // default the issuer id
 	// BasePort, when non-zero, makes the node listen on 127.0.0.1 with p2p
-	// on BasePort and RPC on BasePort+1; otherwise CometBFT's defaults.
+	// on BasePort, RPC on BasePort+1 and Prometheus metrics on
+	// BasePort+2; otherwise CometBFT's defaults (metrics on :26660).
 	BasePort int
 	// GenesisTime is the chain's genesis time (default: now).
 	GenesisTime time.Time
@@ -194,14 +195,21 @@ func ValidatorPubKey(home string) ([]byte, error) {
 	return pv.Key.PubKey.Bytes(), nil
 }
 
-// CometConfig returns the CometBFT config credledger uses for a home.
+// CometConfig returns the CometBFT config credledger uses for a home. It
+// serves Prometheus metrics (instrumentation.prometheus = true). With a
+// non-zero basePort every listener is on 127.0.0.1: p2p on basePort, RPC
+// on basePort+1 and Prometheus on basePort+2; with 0, CometBFT's defaults
+// (p2p on :26656, RPC on 127.0.0.1:26657, metrics on :26660).
 func CometConfig(home, moniker string, basePort int) *cmtcfg.Config {
 	cfg := cmtcfg.DefaultConfig()
 	cfg.SetRoot(home)
 	cfg.Moniker = moniker
+	// Prometheus metrics (CometBFT's and the app's) on /metrics
+	cfg.Instrumentation.Prometheus = true
 	if basePort != 0 {
 		cfg.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", basePort)
 		cfg.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", basePort+1)
+		cfg.Instrumentation.PrometheusListenAddr = fmt.Sprintf("127.0.0.1:%d", basePort+2)
 		cfg.P2P.AllowDuplicateIP = true
 		cfg.P2P.AddrBookStrict = false
 	}

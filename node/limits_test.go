@@ -384,6 +384,10 @@ func TestLargestTxBroadcasts(t *testing.T) {
 	cfg.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
 	cfg.Consensus.TimeoutPropose = time.Second
 	cfg.Consensus.TimeoutCommit = 100 * time.Millisecond
+	// CometBFT registers its metrics on the default Prometheus registry
+	// and panics on a second node of this process (metrics_test.go
+	// starts one with them)
+	cfg.Instrumentation.Prometheus = false
 	cmtcfg.WriteConfigFile(filepath.Join(home, "config", "config.toml"), cfg)
 
 	n, err := node.NewFullNode(home, log.NewNopLogger())

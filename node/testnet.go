@@ -23,7 +23,8 @@ type TestnetOptions struct {
 	Validators int
 	Output     string
 	ChainID    string // default "credledger-testnet"
-	// BasePort: node I listens on 127.0.0.1, p2p on BasePort+10*I and RPC on BasePort+10*I+1.
+	// BasePort: node I listens on 127.0.0.1, p2p on BasePort+10*I, RPC on
+	// BasePort+10*I+1 and Prometheus metrics on BasePort+10*I+2.
 	BasePort    int
 	Params      types.Params // default types.DefaultParams()
 	GenesisTime time.Time    // default now

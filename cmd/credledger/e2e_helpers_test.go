@@ -121,7 +121,8 @@ func runCLI(t *testing.T, bin string, args ...string) cliResult {
 var (
 	portMu   sync.Mutex
 	portNext int
-	// portsUsed are base ports handed out by this process, never reused
+	// portsUsed are the ports of every triple handed out by this process,
+	// never reused
 	portsUsed = map[int]bool{}
 )
 
@@ -135,31 +136,33 @@ const (
 	portTries = 200
 )
 
-// freeBasePort returns a port P such that P and P+1 could both be listened
-// on at 127.0.0.1 a moment ago. The search starts at an offset seeded by
-// the process id, so concurrent test binaries tend to pick different ports.
+// freeBasePort returns a port P such that P, P+1 and P+2 (a node's p2p,
+// RPC and Prometheus ports) could all be listened on at 127.0.0.1 a moment
+// ago, none of them handed out before. The search starts at an offset
+// seeded by the process id, so concurrent test binaries tend to pick
+// different ports.
 func freeBasePort(t *testing.T) int {
 	t.Helper()
 	portMu.Lock()
 	defer portMu.Unlock()
 	if portNext == 0 {
-		portNext = portLow + (os.Getpid()*7919)%(portHigh-portLow-2)
+		portNext = portLow + (os.Getpid()*7919)%(portHigh-portLow-3)
 	}
 	for range portTries {
 		p := portNext
-		portNext += 2
-		if portNext >= portHigh-1 {
+		portNext += 3
+		if portNext >= portHigh-2 {
 			portNext = portLow
 		}
-		if portsUsed[p] || portsUsed[p+1] || portsUsed[p-1] {
+		if portsUsed[p] || portsUsed[p+1] || portsUsed[p+2] {
 			continue
 		}
-		if canListen(p) && canListen(p+1) {
-			portsUsed[p] = true
+		if canListen(p) && canListen(p+1) && canListen(p+2) {
+			portsUsed[p], portsUsed[p+1], portsUsed[p+2] = true, true, true
 			return p
 		}
 	}
-	t.Fatalf("no free pair of ports in %d..%d after %d tries", portLow, portHigh, portTries)
+	t.Fatalf("no free triple of ports in %d..%d after %d tries", portLow, portHigh, portTries)
 	return 0
 }
 

@@ -34,7 +34,7 @@ func newInitCmd() *cobra.Command {
 	f.StringVar(&opts.ChainID, "chain-id", node.DefaultChainID, "chain id")
 	f.StringVar(&opts.IssuerID, "issuer", node.DefaultIssuerID, "id of the founding issuer (also the validator)")
 	f.StringVar(&opts.Moniker, "moniker", "", "node name (default: the issuer id)")
-	f.IntVar(&opts.BasePort, "base-port", 0, "listen on 127.0.0.1: p2p on P, RPC on P+1 (default: CometBFT's ports)")
+	f.IntVar(&opts.BasePort, "base-port", 0, "listen on 127.0.0.1: p2p on P, RPC on P+1, metrics on P+2 (default: CometBFT's ports)")
 	f.StringVar(&opts.Genesis, "genesis", "", "join an existing network: its genesis.json (the node starts as a full node)")
 	f.StringVar(&opts.Peers, "peers", "", "persistent peers, NODE_ID@HOST:PORT[,...]")
 	f.StringSliceVar(&opts.Identifiers, "identifier", nil, "a DID or URL the founding issuer's credentials name in their issuer field (repeatable)")

@@ -58,9 +58,10 @@ var (
 	netPortsUsed = map[int]bool{}
 )
 
-// netFreeBase returns a base port P such that P+10*I and P+10*I+1 could be
-// listened on at 127.0.0.1 a moment ago for every node slot I < slots, and
-// that no earlier call returned.
+// netFreeBase returns a base port P such that P+10*I, P+10*I+1 and
+// P+10*I+2 (node I's p2p, RPC and Prometheus ports) could be listened on
+// at 127.0.0.1 a moment ago for every node slot I < slots, and that no
+// earlier call returned.
 func netFreeBase(t *testing.T, slots int) int {
 	t.Helper()
 	netPortMu.Lock()
@@ -78,7 +79,7 @@ func netFreeBase(t *testing.T, slots int) int {
 		}
 		var ports []int
 		for i := range slots {
-			ports = append(ports, p+10*i, p+10*i+1)
+			ports = append(ports, p+10*i, p+10*i+1, p+10*i+2)
 		}
 		free := true
 		for _, port := range ports {

@@ -40,7 +40,7 @@ Run them with scripts/localnet.sh start DIR.`,
 	f.IntVar(&opts.Validators, "validators", 4, "number of validators")
 	f.StringVar(&opts.Output, "output", "", "directory to write the node homes into")
 	f.StringVar(&opts.ChainID, "chain-id", "credledger-testnet", "chain id")
-	f.IntVar(&opts.BasePort, "base-port", node.DefaultTestnetBasePort, "first port: node I uses P+10*I (p2p) and P+10*I+1 (RPC)")
+	f.IntVar(&opts.BasePort, "base-port", node.DefaultTestnetBasePort, "first port: node I uses P+10*I (p2p), P+10*I+1 (RPC) and P+10*I+2 (metrics)")
 	f.Int64Var(&expiry, "proposal-expiry", types.DefaultParams().ProposalExpiryBlocks, "blocks a governance proposal stays open")
 	return cmd
 }

@@ -156,6 +156,9 @@ func startBenchNet(b *testing.B, n int) ([]string, string, *keys.Key) {
 		cfg.Consensus.CreateEmptyBlocksInterval = 0
 		cfg.Consensus.PeerGossipSleepDuration = 5 * time.Millisecond
 		cfg.P2P.FlushThrottleTimeout = 5 * time.Millisecond
+		// CometBFT registers its metrics on the default Prometheus
+		// registry and panics on a second node of this process
+		cfg.Instrumentation.Prometheus = false
 		cmtcfg.WriteConfigFile(filepath.Join(tn.Home, "config", "config.toml"), cfg)
 		fn, err := node.NewFullNode(tn.Home, log.NewNopLogger())
 		require.NoError(b, err)

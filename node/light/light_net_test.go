@@ -113,6 +113,9 @@ func startHomeNode(home string) (*node.FullNode, error) {
 		cfg.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", port+1)
 		cfg.Consensus.TimeoutPropose = 1 * time.Second
 		cfg.Consensus.TimeoutCommit = 150 * time.Millisecond
+		// CometBFT registers its metrics on the default Prometheus
+		// registry and panics on a second node of this process
+		cfg.Instrumentation.Prometheus = false
 		cmtcfg.WriteConfigFile(filepath.Join(home, "config", "config.toml"), cfg)
 		n, err := node.NewFullNode(home, log.NewNopLogger())
 		if err != nil {

@@ -241,6 +241,7 @@ func startHomeNode(home string) (*node.FullNode, error) {
 		}
 		cfg.P2P.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", port)
 		cfg.RPC.ListenAddress = fmt.Sprintf("tcp://127.0.0.1:%d", port+1)
+		cfg.Instrumentation.Prometheus = false // in-process nodes share the default registry
 		cfg.Consensus.TimeoutPropose = 1 * time.Second
 		cfg.Consensus.TimeoutCommit = 150 * time.Millisecond
 		cmtcfg.WriteConfigFile(filepath.Join(home, "config", "config.toml"), cfg)
