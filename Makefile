@@ -5,7 +5,7 @@ FUZZTIME ?= 10s
 # the version and commit credledger version prints (see cmd/credledger/version.go)
 LDFLAGS := -ldflags "-X main.version=$(shell git describe --tags --dirty 2>/dev/null) -X main.commit=$(shell git describe --always --dirty --abbrev=40 --exclude='*' 2>/dev/null)"
 
-.PHONY: all build run install test test-unit fuzz-smoke proto proto-check bench lint clean
+.PHONY: all build run install test test-unit fuzz-smoke proto proto-check wasm wasm-check bench lint clean
 
 all: build
 
@@ -21,8 +21,8 @@ run: build
 install:
 	$(GO) install $(LDFLAGS) ./cmd/credledger
 
-## test: vet, all tests with the race detector, short fuzz runs, generated-code check
-test: test-unit fuzz-smoke proto-check
+## test: vet, all tests with the race detector, short fuzz runs, generated-code and wasm checks
+test: test-unit fuzz-smoke proto-check wasm-check
 
 test-unit:
 	$(GO) vet ./...
@@ -46,6 +46,14 @@ proto-check:
 	@if command -v protoc >/dev/null && [ -x "$$($(GO) env GOPATH)/bin/protoc-gen-gocosmos" ]; then \
 	  scripts/protocgen.sh --check; \
 	else echo "proto-check skipped: protoc or protoc-gen-gocosmos not installed (see scripts/protocgen.sh)"; fi
+
+## wasm: rebuild the verifier page's bundle checker (node/verifier/web/credledger.wasm.gz) and wasm_exec.js
+wasm:
+	scripts/wasmgen.sh
+
+## wasm-check: fail if the committed wasm is not what this source and Go toolchain build
+wasm-check:
+	scripts/wasmgen.sh --check
 
 ## bench: benchmarks of the state machine (prints figures; see README)
 bench:

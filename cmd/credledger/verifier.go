@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/credledger/credledger/node/bundle"
 	"github.com/credledger/credledger/node/client"
 	"github.com/credledger/credledger/node/light"
 	"github.com/credledger/credledger/node/verifier"
@@ -23,10 +29,10 @@ const verifierShutdownTimeout = 10 * time.Second
 func newVerifierCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verifier",
-		Short: "Run the verifier HTTP service (verdicts from a light client, over HTTP)",
+		Short: "Run the verifier HTTP service and its web page, or export the page as static files",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newVerifierServeCmd())
+	cmd.AddCommand(newVerifierServeCmd(), newVerifierExportCmd())
 	return cmd
 }
 
@@ -51,6 +57,9 @@ in --light-home (default ~/.credledger-light/CHAIN_ID): every verdict is checked
 against a header verified from the trust root and cross-checked with the
 witnesses. Requests share the light client, one at a time.
 
+  GET  /                                                 the web page: pick a credential file, see its
+                                                         verdict and steps; with --genesis the page checks
+                                                         the proof bundle in the browser against that genesis
   GET  /v1/credentials/{hash}[?issuer=ID][&at_height=N]  the verdict (verify --output json's fields)
   POST /v1/verify[?issuer=ID][&at_height=N]              the verdict for the JSON credential in the body, with its checks
   GET  /v1/credentials/{hash}/bundle[?at_height=N]       the proof bundle, as "credledger prove" writes it
@@ -100,11 +109,12 @@ func serveVerifier(cmd *cobra.Command, f *lightFlags, sf serveFlags) error {
 	}
 	vopts := []verifier.Option{verifier.WithMaxBody(sf.maxBody), verifier.WithMaxAge(sf.maxAge), verifier.WithLogger(logger.With("module", "verifier"))}
 	if f.genesis != "" {
-		digest, err := genesisDigest(f.genesis)
+		genesis, err := os.ReadFile(f.genesis)
 		if err != nil {
-			return err
+			return fmt.Errorf("read genesis %s: %w", f.genesis, err)
 		}
-		vopts = append(vopts, verifier.WithGenesisSHA256(digest))
+		sum := sha256.Sum256(genesis)
+		vopts = append(vopts, verifier.WithGenesisSHA256(hex.EncodeToString(sum[:])), verifier.WithGenesis(genesis))
 	}
 	srv, err := verifier.New(lc, vopts...)
 	if err != nil {
@@ -177,4 +187,45 @@ func verifierChainID(ctx context.Context, f *lightFlags) (string, error) {
 		return "", fmt.Errorf("ask the primary for its chain id: %w", err)
 	}
 	return info.ChainID, nil
+}
+
+func newVerifierExportCmd() *cobra.Command {
+	var genesis, dir string
+	cmd := &cobra.Command{
+		Use: "export --genesis FILE -o DIR",
+		Example: `  credledger verifier export --genesis genesis.json -o verifier-page
+  xdg-open verifier-page/index.html`,
+		Short: "Write the verifier's web page as static files that check proof bundles in the browser, with no server",
+		Long: `Write the verifier's web page into DIR as static files: index.html, its scripts
+and style, the bundle checker (the code of "verify --bundle", compiled to
+WebAssembly) and the pinned genesis.json. Open DIR/index.html in a browser (from
+the file, or from any static web server), choose a proof bundle file (from
+"credledger prove" or GET /v1/credentials/{hash}/bundle) and, optionally, the
+credential it is about: the page checks the bundle against FILE's genesis in
+the browser and shows its verdict, or "error" if the bundle does not verify.
+Existing files of the same names in DIR are replaced.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if genesis == "" || dir == "" {
+				return errors.New("give the genesis to pin (--genesis FILE) and the directory to write (-o DIR)")
+			}
+			if _, err := bundle.LoadGenesisTrustRoot(genesis); err != nil {
+				return err
+			}
+			bz, err := os.ReadFile(genesis)
+			if err != nil {
+				return fmt.Errorf("read genesis %s: %w", genesis, err)
+			}
+			if err := verifier.WritePage(dir, bz); err != nil {
+				return err
+			}
+			sum := sha256.Sum256(bz)
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote the verifier page to %s (genesis SHA-256 %x): open %s\n", dir, sum, filepath.Join(dir, "index.html"))
+			return nil
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&genesis, "genesis", "", "genesis file of the chain whose bundles the page checks (pinned into the page)")
+	fs.StringVarP(&dir, "output", "o", "", "directory to write the page into (created if need be)")
+	return cmd
 }

@@ -20,10 +20,12 @@
 // no witness answers, the chain looks stuck or the server is stopping,
 // 504 for a timeout, and 500 only for a bug in the server.
 //
-// TODO(issue 11): GET / will serve the verifier's web page (assets
-// embedded with embed, the bundle checker node/bundle built as wasm, and
-// browser tests); until then every other path answers 404 with a JSON
-// error.
+// GET / is the web page (page.go: assets embedded from web/, the bundle
+// checker node/verifier/wasm built to WebAssembly by scripts/wasmgen.sh);
+// with WithGenesis it checks each proof bundle in the browser against that
+// genesis, and /genesis.json serves it. WritePage writes the page as
+// static files that check bundle files with no server. Any other path
+// answers 404 with a JSON error.
 //
 // It imports node/light, node/bundle and the types packages; never the
 // app, IAVL, node/client or the full node.

@@ -56,6 +56,7 @@ type config struct {
 	maxAge         time.Duration
 	healthInterval time.Duration
 	genesisSHA256  string
+	genesis        []byte // the genesis the web page pins (WithGenesis)
 	logger         log.Logger
 }
 
@@ -178,11 +179,9 @@ func (s *Server) routes() http.Handler {
 			metrics.ServeHTTP(w, r)
 			return nil, nil
 		}},
-		// TODO(issue 11): GET / serves the web page; until then every
-		// path the other routes do not match is 404
-		{pattern: "/", label: "other", params: []string{"*"}, handle: func(_ http.ResponseWriter, r *http.Request) (*reply, error) {
-			return nil, badRequest(http.StatusNotFound, "no such route %s %s: see /v1/credentials/{hash}, POST /v1/verify, /v1/credentials/{hash}/bundle, /healthz and /metrics", r.Method, r.URL.Path)
-		}},
+		// GET / is the web page, with its assets (page.go); any other path
+		// the routes above do not match is 404
+		{pattern: "/", label: "other", params: []string{"*"}, handle: s.pageRoute()},
 	} {
 		if rt.label == "" {
 			rt.label = rt.pattern

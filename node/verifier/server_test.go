@@ -544,7 +544,6 @@ func TestBadInput(t *testing.T) {
 		{"DELETE healthz", "DELETE", "/healthz", nil, "", 405, "use GET"},
 		{"no such route", "GET", "/v2/credentials/" + valid, nil, "", 404, "no such route"},
 		{"trailing slash", "GET", "/v1/credentials/" + valid + "/", nil, "", 404, "no such route"},
-		{"root (the page comes later)", "GET", "/", nil, "", 404, "no such route"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := do(t, c.method, hs.URL+c.path, c.body, c.contentType)
