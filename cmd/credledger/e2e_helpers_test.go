@@ -40,6 +40,31 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir) //nolint:errcheck // best effort
 	e2eDir = dir
+	// the processes the tests start (and the tests) get a HOME of their
+	// own, so no test reads or writes the user's ~/.credledger-light or
+	// ~/.credledger-dev (the README test sets its own HOME on top)
+	// keep the go command's caches where they are: they default to paths
+	// under HOME
+	goEnv, err := exec.Command("go", "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "go env:", err)
+		return 1
+	}
+	for i, v := range strings.Split(strings.TrimSpace(string(goEnv)), "\n") {
+		if err := os.Setenv([]string{"GOCACHE", "GOMODCACHE", "GOPATH"}[i], v); err != nil {
+			fmt.Fprintln(os.Stderr, "set go env:", err)
+			return 1
+		}
+	}
+	home := filepath.Join(dir, "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, "create e2e home:", err)
+		return 1
+	}
+	if err := os.Setenv("HOME", home); err != nil {
+		fmt.Fprintln(os.Stderr, "set HOME:", err)
+		return 1
+	}
 	return m.Run()
 }
 
