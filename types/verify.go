@@ -3,7 +3,6 @@ package types
 import (
 	"bytes"
 	"encoding/hex"
-
 	"fmt"
 
 	ics23 "github.com/cosmos/ics23/go"
