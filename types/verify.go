@@ -3,6 +3,7 @@ package types
 import (
 	"bytes"
 	"encoding/hex"
+
 	"fmt"
 
 	ics23 "github.com/cosmos/ics23/go"
