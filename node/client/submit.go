@@ -25,6 +25,9 @@ type SubmitOptions struct {
 	CommitTimeout time.Duration
 	// Progress, if set, is called after each committed batch.
 	Progress func(committed, total int, height int64)
+	// Sent, if set, is called after each batch the node accepted into its
+	// mempool, with the number of hashes sent so far.
+	Sent func(sent, total int)
 }
 
 // BatchResult is what happened to one tx of a submission.
@@ -36,13 +39,22 @@ type BatchResult struct {
 	Height int64
 	// Err says why the tx was not committed (nil if it was).
 	Err error
+	// Rejected reports that the node refused the tx (CheckTx, the RPC, or
+	// its execution failed with a code in Err): it will not commit. A tx
+	// with Err set and Rejected false was not seen committed yet and may
+	// still be (or was never sent).
+	Rejected bool
 }
+
+// errCommitTimeout marks a tx not seen in a block within CommitTimeout.
+var errCommitTimeout = errors.New("not committed")
 
 // Submit signs action txs (types.ActionAnchor, ...) over hashes with key,
 // in batches, broadcasts them in sequence and waits until each is committed.
 // A batch rejected by the node does not stop the others; its BatchResult
 // carries the node's reason. The error return is for failures that stop
-// the whole submission (unreachable node, unknown issuer, bad options).
+// the whole submission (unreachable node, unknown issuer, bad options,
+// ctx done); the results returned with it say which batches were sent.
 func (c *Client) Submit(ctx context.Context, key *keys.Key, action string, hashes [][]byte, opts SubmitOptions) ([]BatchResult, error) {
 	if len(hashes) == 0 {
 		return nil, errors.New("no credential hashes to submit")
@@ -82,6 +94,9 @@ func (c *Client) Submit(ctx context.Context, key *keys.Key, action string, hashe
 			seq++
 		}
 		results = append(results, r)
+		if accepted && opts.Sent != nil {
+			opts.Sent(start+len(batch), len(hashes))
+		}
 	}
 	committed := 0
 	for i := range results {
@@ -93,6 +108,20 @@ func (c *Client) Submit(ctx context.Context, key *keys.Key, action string, hashe
 		res, r.Err = c.waitCommitted(ctx, r.TxHash, opts.CommitTimeout)
 		if res != nil {
 			r.Height = res.Height
+		}
+		var codeErr *types.CodeError
+		switch {
+		case r.Err == nil, errors.Is(r.Err, errCommitTimeout):
+		case errors.As(r.Err, &codeErr):
+			r.Rejected = true
+		default:
+			// unreachable node or ctx done: the rest cannot be confirmed
+			for j := i; j < len(results); j++ {
+				if results[j].Err == nil {
+					results[j].Err = fmt.Errorf("sent, but not confirmed: %w", r.Err)
+				}
+			}
+			return results, r.Err
 		}
 		if r.Err == nil {
 			committed += len(r.Hashes)
@@ -123,11 +152,11 @@ func (c *Client) broadcast(ctx context.Context, key *keys.Key, chainID string, s
 		if !errors.As(err, &refused) {
 			return r, false, c.rpcFailure(err)
 		}
-		r.Err = fmt.Errorf("node %s refused the tx: %w", c.url, err)
+		r.Err, r.Rejected = fmt.Errorf("node %s refused the tx: %w", c.url, err), true
 		return r, false, nil
 	}
 	if res.Code != 0 {
-		r.Err = &types.CodeError{Code: types.Code(res.Code), Msg: res.Log}
+		r.Err, r.Rejected = &types.CodeError{Code: types.Code(res.Code), Msg: res.Log}, true
 		return r, false, nil
 	}
 	return r, true, nil
@@ -149,7 +178,7 @@ func (c *Client) waitCommitted(ctx context.Context, txHash []byte, timeout time.
 			return nil, err
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("tx %X was accepted but not committed within %s: it may have been dropped because a tx committed meanwhile made it invalid (check with `credledger status`)", txHash, timeout)
+			return nil, fmt.Errorf("tx %X was accepted but %w within %s: it may have been dropped because a tx committed meanwhile made it invalid (check with `credledger status`)", txHash, errCommitTimeout, timeout)
 		}
 		select {
 		case <-ctx.Done():

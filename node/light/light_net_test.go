@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -73,27 +74,30 @@ func TestMain(m *testing.M) {
 // usedPorts keeps two nodes of one run from picking the same ports.
 var usedPorts = map[int]bool{}
 
-// freeBasePort returns a port p such that p and p+1 were free a moment ago.
+// freeBasePort returns a port p such that p and p+1 were free a moment ago,
+// from 30000..32700: below the kernel's ephemeral range (where p+1 is
+// often some connection's port when other tests run beside these) and
+// apart from the ranges the cmd/credledger tests use (10000..29900).
 func freeBasePort() (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		if p+1 > 65535 || usedPorts[p] || usedPorts[p+1] {
+	const low, high = 30000, 32700
+	start := low + rand.IntN(high-low)
+	for i := range 200 {
+		p := low + (start-low+2*i)%(high-low)
+		if usedPorts[p] || usedPorts[p+1] || !canListen(p) || !canListen(p+1) {
 			continue
 		}
-		l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1))
-		if err != nil {
-			continue
-		}
-		_ = l2.Close()
 		usedPorts[p], usedPorts[p+1] = true, true
 		return p, nil
 	}
-	return 0, fmt.Errorf("no free pair of ports after 20 tries")
+	return 0, fmt.Errorf("no free pair of ports in %d..%d after 200 tries", low, high)
+}
+
+func canListen(port int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	return l.Close() == nil
 }
 
 // startHomeNode points home at fresh ports, speeds up consensus and starts

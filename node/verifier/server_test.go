@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -203,27 +204,32 @@ func admitIssuer1(ctx context.Context, c *client.Client, key0 *keys.Key, home1, 
 // usedPorts keeps nodes of one run from picking the same ports.
 var usedPorts = map[int]bool{}
 
-// freeBasePort returns a port p such that p and p+1 were free a moment ago.
+// freeBasePort returns a port p such that p and p+1 were free a moment ago,
+// from 29900..30000 and 32700..32760: below the kernel's ephemeral range
+// and apart from the ranges the cmd/credledger (10000..29900) and
+// node/light (30000..32700) tests use.
 func freeBasePort() (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
+	ranges := [][2]int{{29900, 30000}, {32700, 32760}}
+	for _, r := range ranges {
+		start := r[0] + rand.IntN(r[1]-r[0])
+		for i := range (r[1] - r[0]) / 2 {
+			p := r[0] + (start-r[0]+2*i)%(r[1]-r[0])
+			if usedPorts[p] || usedPorts[p+1] || !canListen(p) || !canListen(p+1) {
+				continue
+			}
+			usedPorts[p], usedPorts[p+1] = true, true
+			return p, nil
 		}
-		p := l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
-		if p+1 > 65535 || usedPorts[p] || usedPorts[p+1] {
-			continue
-		}
-		l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1))
-		if err != nil {
-			continue
-		}
-		_ = l2.Close()
-		usedPorts[p], usedPorts[p+1] = true, true
-		return p, nil
 	}
-	return 0, fmt.Errorf("no free pair of ports after 20 tries")
+	return 0, fmt.Errorf("no free pair of ports in %v", ranges)
+}
+
+func canListen(port int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	return l.Close() == nil
 }
 
 // startHomeNode points home at fresh ports, speeds up consensus and starts
