@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/sha256"
 	"fmt"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -38,6 +39,10 @@ type Application struct {
 	lastExec *blockExecution
 	// pending is the execution FinalizeBlock applied, until Commit
 	pending *blockExecution
+	// held maps the sha256 of each tx CheckTx holds ahead of its sequence
+	// to the committed height when it was first held (see CheckTx); a
+	// mempool policy of this node, never part of the state
+	held map[[sha256.Size]byte]int64
 }
 
 // Option configures an Application.

@@ -3,10 +3,13 @@ package app
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"slices"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/credledger/credledger/types"
 )
 
 // blockExecution is the result of executing a block's txs on an overlay of
@@ -53,6 +56,12 @@ type proposalLimits struct {
 // With build nil it executes a block as proposed and keeps every tx; with
 // build set it builds a proposal under those limits. The returned txs are
 // the ones kept.
+//
+// Building, a tx that fails only because its sequence is ahead (a tx held
+// by CheckTx, or one the mempool got before its predecessor) waits: it is
+// tried again right after a kept tx of the same issuer with the sequence
+// before it, so a block never carries a tx its predecessor does not
+// precede, and the mempool keeps the held ones for a later block.
 func (app *Application) executeBlock(height int64, t time.Time, txs [][]byte, build *proposalLimits) (*blockExecution, [][]byte, error) {
 	dropFailed := build != nil
 	var size int64
@@ -67,25 +76,47 @@ func (app *Application) executeBlock(height int64, t time.Time, txs [][]byte, bu
 	}
 	kept := txs[:0:0]
 	results := make([]*abci.ExecTxResult, 0, len(txs))
-	for _, tx := range txs {
-		var txSize int64
-		if dropFailed {
-			txSize = cmttypes.ComputeProtoSizeForTxs([]cmttypes.Tx{tx})
-			if size+txSize > build.maxTxBytes {
+	// waiting holds, by issuer and sequence, the txs that were ahead
+	waiting := map[string]map[uint64][][]byte{}
+	for i := 0; i < len(txs); i++ {
+		queue := txs[i : i+1]
+		for len(queue) > 0 {
+			tx := queue[0]
+			queue = queue[1:]
+			var txSize int64
+			if dropFailed {
+				txSize = cmttypes.ComputeProtoSizeForTxs([]cmttypes.Tx{tx})
+				if size+txSize > build.maxTxBytes {
+					continue
+				}
+			}
+			res, body, err := execTx(st, bc, tx)
+			if err != nil {
+				return nil, nil, err
+			}
+			if dropFailed && res.Code != 0 {
+				if res.Code == uint32(types.CodeSequenceGap) && body != nil {
+					bySeq := waiting[body.IssuerId]
+					if bySeq == nil {
+						bySeq = map[uint64][][]byte{}
+						waiting[body.IssuerId] = bySeq
+					}
+					bySeq[body.Sequence] = append(bySeq[body.Sequence], tx)
+					continue
+				}
+				app.logger.Debug("dropping failing tx from proposal", "height", height, "code", res.Code, "log", res.Log)
 				continue
 			}
+			size += txSize
+			kept = append(kept, tx)
+			results = append(results, res)
+			if dropFailed && body != nil {
+				if next := waiting[body.IssuerId][body.Sequence+1]; len(next) > 0 {
+					delete(waiting[body.IssuerId], body.Sequence+1)
+					queue = append(slices.Clip(next), queue...)
+				}
+			}
 		}
-		res, err := execTx(st, bc, tx)
-		if err != nil {
-			return nil, nil, err
-		}
-		if dropFailed && res.Code != 0 {
-			app.logger.Debug("dropping failing tx from proposal", "height", height, "code", res.Code, "log", res.Log)
-			continue
-		}
-		size += txSize
-		kept = append(kept, tx)
-		results = append(results, res)
 	}
 	vals, err := validatorUpdates(app.store, st)
 	if err != nil {

@@ -32,9 +32,17 @@
 // applied to the tree in sorted key order, which is deterministic and the
 // cheapest order for IAVL. Governance (governance.go) admits and removes
 // issuers by vote; the validator updates of a block are derived from the
-// issuer records it changed. PrepareProposal drops txs that would fail,
+// issuer records it changed. PrepareProposal drops txs that would fail
+// (a tx ahead of its issuer's sequence waits for its predecessor instead),
 // ProcessProposal rejects a block that contains one, and the execution done
 // in ProcessProposal is reused by FinalizeBlock for the same block.
+//
+// # Mempool
+//
+// CheckTx executes each new tx on a CheckTx state over the committed one.
+// A correctly signed tx ahead of its issuer's sequence is held in the
+// mempool rather than refused (what a validator that is catching up
+// receives from its peers); see CheckTx for why and for the bounds.
 //
 // # Concurrency
 //

@@ -36,30 +36,32 @@ func newBlockContext(r reader, height, timeNanos int64) (*blockContext, error) {
 
 // execTx executes one tx against st. A rejected tx yields a result with a
 // non-zero code and leaves st untouched; the error return is reserved for
-// storage failures, which must halt the node.
-func execTx(st *overlay, bc *blockContext, txBytes []byte) (*abci.ExecTxResult, error) {
+// storage failures, which must halt the node. body is the tx's body
+// whenever it decoded, also when the tx was rejected (nil otherwise).
+func execTx(st *overlay, bc *blockContext, txBytes []byte) (res *abci.ExecTxResult, body *types.TxBody, err error) {
 	txSt := newOverlay(st)
 	body, events, err := runTx(txSt, bc, txBytes)
 	if err != nil {
 		var te *types.CodeError
 		if errors.As(err, &te) {
-			return rejection(te), nil
+			return rejection(te), body, nil
 		}
-		return nil, err
+		return nil, body, err
 	}
 	txSt.mergeInto(st)
 	return &abci.ExecTxResult{
 		Code:   uint32(types.CodeOK),
 		Log:    successLog(body),
 		Events: events,
-	}, nil
+	}, body, nil
 }
 
 func rejection(te *types.CodeError) *abci.ExecTxResult {
 	return &abci.ExecTxResult{Code: uint32(te.Code), Codespace: types.Codespace, Log: te.Error()}
 }
 
-// runTx authenticates the tx and runs its message in st.
+// runTx authenticates the tx and runs its message in st. The body is
+// returned whenever the tx decoded, with or without an error.
 func runTx(st *overlay, bc *blockContext, txBytes []byte) (*types.TxBody, []abci.Event, error) {
 	d, err := types.DecodeTx(txBytes)
 	if err != nil {
@@ -67,17 +69,17 @@ func runTx(st *overlay, bc *blockContext, txBytes []byte) (*types.TxBody, []abci
 	}
 	body := &d.Body
 	if body.ChainId != bc.chainID {
-		return nil, nil, types.Errorf(types.CodeWrongChainID, "tx is for chain %q, but this is chain %q", body.ChainId, bc.chainID)
+		return body, nil, types.Errorf(types.CodeWrongChainID, "tx is for chain %q, but this is chain %q", body.ChainId, bc.chainID)
 	}
 	if err := body.ValidateBasic(bc.params); err != nil {
-		return nil, nil, err
+		return body, nil, err
 	}
 	if err := authenticate(st, d); err != nil {
-		return nil, nil, err
+		return body, nil, err
 	}
 	events, err := runMsg(st, bc, body)
 	if err != nil {
-		return nil, nil, err
+		return body, nil, err
 	}
 	st.set(types.SequenceKey(body.IssuerId), types.EncodeSequence(body.Sequence+1))
 	return body, events, nil

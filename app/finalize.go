@@ -43,6 +43,7 @@ func (app *Application) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.
 	}
 	app.pending = nil
 	app.lastExec = nil
+	app.forgetStaleHeld()
 	if err := app.resetCheckState(); err != nil {
 		return nil, err
 	}

@@ -211,10 +211,14 @@ func TestMetricsCheckTxRejections(t *testing.T) {
 	dup := c.tx(is, anchorMsg(testHash(1)))
 	require.Equal(t, uint32(types.CodeAlreadyAnchored), c.checkTx(dup).Code)
 	skip := c.body(is, anchorMsg(testHash(3)))
-	skip.Sequence += 5
+	skip.Sequence += MaxSequenceLead + 1
 	gap := c.sign(is, skip)
 	require.Equal(t, uint32(types.CodeSequenceGap), c.checkTx(gap).Code)
 	require.Equal(t, uint32(types.CodeSequenceGap), c.checkTx(gap).Code)
+	aheadBody := c.body(is, anchorMsg(testHash(4)))
+	aheadBody.Sequence += 5
+	ahead := c.sign(is, aheadBody)
+	require.Zero(t, c.checkTx(ahead).Code, "held, not rejected")
 	require.Equal(t, map[string]float64{"code=13": 1, "code=7": 2}, m.rejected.values())
 
 	// after a block, the mempool rechecks its txs: failing or not, they

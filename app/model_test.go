@@ -458,7 +458,14 @@ func TestModel(t *testing.T) {
 				txs, want := g.block(height)
 				for i, tx := range txs {
 					resp := c.checkTx(tx)
-					require.Equalf(t, want[i], types.Code(resp.Code), "CheckTx of tx %d at height %d: %s", i, height, resp.Log)
+					wantCheck := want[i]
+					if wantCheck == types.CodeSequenceGap {
+						// CheckTx holds a tx ahead of its sequence (the
+						// generator's gaps are within MaxSequenceLead)
+						wantCheck = types.CodeOK
+						require.Containsf(t, resp.Log, "held:", "CheckTx of tx %d at height %d", i, height)
+					}
+					require.Equalf(t, wantCheck, types.Code(resp.Code), "CheckTx of tx %d at height %d: %s", i, height, resp.Log)
 				}
 				res, _ := c.finalize(txs...)
 				require.Len(t, res, len(txs))

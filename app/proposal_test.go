@@ -154,13 +154,56 @@ func TestPrepareProposal(t *testing.T) {
 			keep: []int{1, 4, 5},
 		},
 		{
-			name: "out-of-order sequence: the early tx dropped",
+			// the later tx used to be dropped: a mempool that received the
+			// issuer's txs out of order (or holds one ahead, see CheckTx)
+			// would lose it; it now waits for its predecessor
+			name: "out-of-order sequence: the later tx follows the earlier",
 			txs: func(c *testChain) [][]byte {
 				a := c.issuers[0]
 				first, second := c.tx(a, anchorMsg(ppH1)), c.tx(a, anchorMsg(ppH2))
 				return [][]byte{second, first}
 			},
-			keep: []int{1},
+			keep: []int{1, 0},
+		},
+		{
+			name: "reversed sequence of three, interleaved with another issuer",
+			txs: func(c *testChain) [][]byte {
+				a, b := c.issuers[0], c.issuers[1]
+				first, second, third := c.tx(a, anchorMsg(ppH1)), c.tx(a, anchorMsg(ppH2)), c.tx(a, anchorMsg(ppH3))
+				return [][]byte{third, c.tx(b, anchorMsg(ppH1)), second, first, c.tx(b, anchorMsg(ppH2))}
+			},
+			keep: []int{1, 3, 2, 0, 4},
+		},
+		{
+			name: "a waiting tx whose predecessor fails is dropped, with its successor",
+			txs: func(c *testChain) [][]byte {
+				a, b := c.issuers[0], c.issuers[1]
+				bad, second, third := c.tx(a, suspendMsg("not anchored", ppH1)), c.tx(a, anchorMsg(ppH2)), c.tx(a, anchorMsg(ppH3))
+				return [][]byte{third, second, bad, c.tx(b, anchorMsg(ppH2))}
+			},
+			keep: []int{3},
+		},
+		{
+			name: "two waiting txs with the same sequence: the first in mempool order wins",
+			txs: func(c *testChain) [][]byte {
+				a := c.issuers[0]
+				first := c.tx(a, anchorMsg(ppH1))
+				second := c.tx(a, anchorMsg(ppH2))
+				a.seq--
+				rival := c.tx(a, anchorMsg(ppH3))
+				return [][]byte{second, rival, first}
+			},
+			keep: []int{2, 0},
+		},
+		{
+			name: "a waiting tx that no longer fits is dropped, with its successor",
+			txs: func(c *testChain) [][]byte {
+				a := c.issuers[0]
+				first, second, third := c.tx(a, anchorMsg(ppH1)), c.tx(a, anchorMsg(ppH2)), c.tx(a, anchorMsg(ppH3))
+				return [][]byte{third, second, first}
+			},
+			maxTxBytes: func(txs [][]byte) int64 { return protoSize(txs[2]) },
+			keep:       []int{2},
 		},
 		{
 			name: "MaxTxBytes of exactly the first two",

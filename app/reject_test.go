@@ -164,8 +164,10 @@ func TestRejections(t *testing.T) {
 			code:  types.CodeSequenceReplayed, log: []string{"replayed", "already used", `"issuer0"`},
 		},
 		{
-			name:  "skipped sequence",
-			build: signedBy(0, anchorMsg(rjFresh), func(b *types.TxBody) { b.Sequence++ }),
+			// a smaller skip is held by CheckTx (TestCheckTxHoldsTxAhead)
+			// and rejected by FinalizeBlock (TestFinalizeRejectsTxAhead)
+			name:  "skipped sequence beyond MaxSequenceLead",
+			build: signedBy(0, anchorMsg(rjFresh), func(b *types.TxBody) { b.Sequence += MaxSequenceLead + 1 }),
 			code:  types.CodeSequenceGap, log: []string{"skips ahead", `"issuer0"`},
 		},
 		{
@@ -551,7 +553,7 @@ func TestCheckTxPendingSequence(t *testing.T) {
 	tx1 := c.tx(a, suspendMsg("audit", h1)) // needs tx0's anchor
 	tx2 := c.tx(a, reinstateMsg("cleared", h1))
 	gapBody := c.body(a, anchorMsg(h2))
-	gapBody.Sequence++ // seq 4 while 3 is next
+	gapBody.Sequence += MaxSequenceLead + 1 // too far ahead of 3, the next, to be held
 	gap := c.sign(a, gapBody)
 	tx3 := c.tx(a, anchorMsg(h2))
 	dupOwn := c.tx(a, anchorMsg(h1)) // h1 is anchored by pending tx0
