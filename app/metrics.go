@@ -83,8 +83,7 @@ func (m *Metrics) observeRejection(code uint32) {
 }
 
 // observeBlock counts the anchors, status changes and failing txs of a
-// committed block's results, from their events (one AttrCredential
-// attribute per hash).
+// committed block's results, from their events (AttrCredentials).
 func (m *Metrics) observeBlock(results []*abci.ExecTxResult) {
 	var anchored int
 	changes := make(map[types.CredentialStatus]int, len(statusOfAction))
@@ -115,14 +114,18 @@ func (m *Metrics) observeBlock(results []*abci.ExecTxResult) {
 	}
 }
 
+// countCredentials returns an event's AttrCredentials (0 if absent: the
+// app writes it on every credential event).
 func countCredentials(ev abci.Event) int {
-	n := 0
 	for _, a := range ev.Attributes {
-		if a.Key == AttrCredential {
-			n++
+		if a.Key == AttrCredentials {
+			n, err := strconv.Atoi(a.Value)
+			if err == nil && n > 0 {
+				return n
+			}
 		}
 	}
-	return n
+	return 0
 }
 
 // observeState sets the gauges from the committed state r: the issuer

@@ -220,6 +220,10 @@ func CometConfig(home, moniker string, basePort int) *cmtcfg.Config {
 	cfg.Consensus.CreateEmptyBlocksInterval = 30 * time.Second
 	// a 10,000-hash anchor tx is ~350 KB, a 100,000-hash one ~3.4 MB;
 	// RaiseLimits sizes these and rpc.max_body_bytes for a chain's params
+	// nothing reads a past block's ABCI responses (block_results): the
+	// state answers for every record with a proof, and the tx index keeps
+	// each tx's result for `tx`; keeping them cost ~65 bytes per credential
+	cfg.Storage.DiscardABCIResponses = true
 	cfg.Mempool.MaxTxBytes = 4 << 20
 	cfg.Mempool.MaxTxsBytes = 256 << 20
 	return cfg

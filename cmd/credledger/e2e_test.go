@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	abcitypes "github.com/cometbft/cometbft/abci/types"
 	"github.com/stretchr/testify/require"
 
 	"github.com/credledger/credledger/node"
@@ -204,15 +205,28 @@ func TestCLIWalkthrough(t *testing.T) {
 			require.Regexp(t, hex64Up, rawTx.Tx)
 			require.Empty(t, rawTx.Error)
 		}},
-		{"tx_search finds the tx by credential", func(t *testing.T) {
-			res, err := n.client().RPC().TxSearch(t.Context(), fmt.Sprintf("anchor.credential='%s'", rawHash), false, nil, nil, "")
+		{"tx_search finds the tx by issuer, its event counts the credentials", func(t *testing.T) {
+			res, err := n.client().RPC().TxSearch(t.Context(), fmt.Sprintf("anchor.issuer='%s'", node.DefaultIssuerID), false, nil, nil, "")
 			require.NoError(t, err)
-			require.Len(t, res.Txs, 1)
-			require.Equal(t, rawTx.Tx, strings.ToUpper(hex.EncodeToString(res.Txs[0].Hash)))
-			require.Equal(t, rawTx.Height, res.Txs[0].Height)
-			none, err := n.client().RPC().TxSearch(t.Context(), fmt.Sprintf("revoke.credential='%s'", rawHash), false, nil, nil, "")
+			var found bool
+			for _, tx := range res.Txs {
+				if strings.ToUpper(hex.EncodeToString(tx.Hash)) != rawTx.Tx {
+					continue
+				}
+				found = true
+				require.Equal(t, rawTx.Height, tx.Height)
+				require.Len(t, tx.TxResult.Events, 1)
+				ev := tx.TxResult.Events[0]
+				require.Equal(t, "anchor", ev.Type)
+				require.Equal(t, []abcitypes.EventAttribute{
+					{Key: "issuer", Value: node.DefaultIssuerID, Index: true},
+					{Key: "credentials", Value: "1"},
+				}, ev.Attributes, "no attribute per credential (issue 10: 210 B per credential in the tx index)")
+			}
+			require.True(t, found, "tx %s among the issuer's %d txs", rawTx.Tx, len(res.Txs))
+			none, err := n.client().RPC().TxSearch(t.Context(), fmt.Sprintf("revoke.issuer='%s'", node.DefaultIssuerID), false, nil, nil, "")
 			require.NoError(t, err)
-			require.Empty(t, none.Txs, "no revoke touched it")
+			require.Empty(t, none.Txs, "no revoke yet")
 		}},
 		{"status valid", func(t *testing.T) {
 			st := runStatus(t, bin, n.url, 0, "valid", cred)
