@@ -3,6 +3,7 @@ package app
 import (
 	"crypto/sha256"
 	"fmt"
+	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/libs/log"
@@ -19,11 +20,19 @@ const Version = "0.1.0"
 
 var _ abci.Application = (*Application)(nil)
 
-// Application is credledger's ABCI state machine. It is not safe for
-// concurrent use; drive it through proxy.NewLocalClientCreator, which
-// serialises every call.
+// Application is credledger's ABCI state machine. It is safe for
+// concurrent use, and meant to be driven through
+// proxy.NewConnSyncLocalClientCreator (one lock per ABCI connection):
+// every call that executes or changes state (InitChain, CheckTx, Prepare-
+// and ProcessProposal, FinalizeBlock, Commit) holds mu, so they run one at
+// a time as CometBFT expects; Query and Info hold no lock and read only
+// committed, immutable versions of the state, so a verifier's query is
+// answered while a block executes.
 type Application struct {
 	abci.BaseApplication
+
+	// mu serialises the calls that execute or change state
+	mu sync.Mutex
 
 	store   *Store
 	logger  log.Logger

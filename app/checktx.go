@@ -47,6 +47,8 @@ const (
 // HeldTxBlocks commits is dropped, as is a tx that executed when it came
 // and finds itself ahead on a recheck (its predecessor was dropped).
 func (app *Application) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
 	if app.check == nil {
 		if err := app.resetCheckState(); err != nil {
 			return nil, err

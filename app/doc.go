@@ -46,7 +46,11 @@
 //
 // # Concurrency
 //
-// Application is not safe for concurrent use: CometBFT's local client
-// creator (proxy.NewLocalClientCreator) serialises all ABCI calls, and
-// that is the only supported way to drive it.
+// Application is safe for concurrent use and is driven through CometBFT's
+// proxy.NewConnSyncLocalClientCreator, which serialises each ABCI
+// connection on its own. The calls that execute or change state take the
+// application's mutex, so consensus and mempool calls run one at a time;
+// Query and Info take no lock: they read immutable trees of committed
+// versions (Store's read methods), so a verifier's proven query is not
+// held up by block execution or Commit.
 package app

@@ -12,6 +12,8 @@ import (
 // tree in sorted key order and returns the new app hash. A failing tx gets
 // its code and log and writes nothing.
 func (app *Application) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
 	exec, err := app.cachedExecution(req.Height, req.Time, req.Txs)
 	if err != nil {
 		return nil, fmt.Errorf("execute block %d: %w", req.Height, err)
@@ -32,6 +34,8 @@ func (app *Application) FinalizeBlock(_ context.Context, req *abci.RequestFinali
 // resets the CheckTx state (the mempool then rechecks its txs on it) and
 // then updates the metrics from the committed block and state.
 func (app *Application) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
 	hash, version, err := app.store.Commit()
 	if err != nil {
 		return nil, err

@@ -10,9 +10,10 @@ import (
 )
 
 // Info reports the last committed height and app hash, so that CometBFT
-// replays exactly the blocks the app has not committed.
+// replays exactly the blocks the app has not committed. Like Query, it
+// reads the committed state without waiting for block execution.
 func (app *Application) Info(_ context.Context, _ *abci.RequestInfo) (*abci.ResponseInfo, error) {
-	h := app.store.Height()
+	h, hash := app.store.LastCommitted()
 	resp := &abci.ResponseInfo{
 		Data:             "credledger",
 		Version:          Version,
@@ -21,7 +22,7 @@ func (app *Application) Info(_ context.Context, _ *abci.RequestInfo) (*abci.Resp
 		LastBlockAppHash: nil,
 	}
 	if h > 0 {
-		resp.LastBlockAppHash = app.store.Hash()
+		resp.LastBlockAppHash = hash
 	}
 	return resp, nil
 }
@@ -30,6 +31,8 @@ func (app *Application) Info(_ context.Context, _ *abci.RequestInfo) (*abci.Resp
 // issuers) and sets the validator set from the issuers. If the genesis
 // validators list is not empty it must name exactly the issuers' validators.
 func (app *Application) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
 	g, err := types.DecodeGenesisState(req.AppStateBytes)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,8 @@ import (
 // txs that execute successfully on top of each other, so that every tx in a
 // block is valid. A failing tx takes no room.
 func (app *Application) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
 	exec, kept, err := app.executeBlock(req.Height, req.Time, req.Txs, &proposalLimits{maxTxBytes: req.MaxTxBytes})
 	if err != nil {
 		return nil, err
@@ -23,6 +25,8 @@ func (app *Application) PrepareProposal(_ context.Context, req *abci.RequestPrep
 // unauthorised signer or a message the state does not allow. The execution
 // is kept for FinalizeBlock.
 func (app *Application) ProcessProposal(_ context.Context, req *abci.RequestProcessProposal) (*abci.ResponseProcessProposal, error) {
+	app.mu.Lock()
+	defer app.mu.Unlock()
 	exec, err := app.cachedExecution(req.Height, req.Time, req.Txs)
 	if err != nil {
 		return nil, err

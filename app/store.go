@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 
 	"github.com/cosmos/iavl"
 	idb "github.com/cosmos/iavl/db"
@@ -16,12 +17,30 @@ import (
 const DefaultCacheSize = 1_000_000
 
 // Store is the app's state: one IAVL tree whose root hash is the app hash.
-// It is the only code that touches IAVL. Not safe for concurrent use.
+// It is the only code that touches IAVL. Writes (Apply, Commit,
+// SetInitialVersion) and Get must come from one goroutine at a time; the
+// read methods of committed versions (Height, Hash, GetAt, Prove,
+// IteratePrefix) may be called concurrently with them and each other:
+// they read immutable trees of saved versions (IAVL's node database is
+// safe for that), never the working tree.
 type Store struct {
 	db   idb.DB
 	tree *iavl.MutableTree
-	// committed is the last saved version, or nil before the first commit
-	committed *iavl.ImmutableTree
+	// reader opens the saved versions readers use. It is a second tree on
+	// the same database with a node cache of its own: the writer's tree
+	// mutates its cached nodes while building the next version (IAVL's
+	// clone drops their child pointers), so a reader must never share them.
+	reader *iavl.MutableTree
+	// committed is the last saved version; its tree is nil before the
+	// first commit. Replaced (never changed) by Commit.
+	committed atomic.Pointer[committedVersion]
+}
+
+// committedVersion is a saved version of the tree.
+type committedVersion struct {
+	version int64
+	hash    []byte
+	tree    *iavl.ImmutableTree // nil for version 0
 }
 
 // StoreOption configures a Store.
@@ -70,8 +89,9 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 	if err := loadLatest(tree); err != nil {
 		return nil, fmt.Errorf("load state tree: %w", err)
 	}
-	s := &Store{db: db, tree: tree}
-	if err := s.refreshCommitted(); err != nil {
+	reader := iavl.NewMutableTree(db, max(o.cacheSize/4, 1000), true, iavl.NewNopLogger())
+	s := &Store{db: db, tree: tree, reader: reader}
+	if err := s.publishCommitted(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -100,17 +120,19 @@ func loadLatest(tree *iavl.MutableTree) error {
 	return nil
 }
 
-func (s *Store) refreshCommitted() error {
+// publishCommitted makes the tree's last saved version the one readers
+// see.
+func (s *Store) publishCommitted() error {
 	v := s.tree.Version()
-	if v == 0 {
-		s.committed = nil
-		return nil
+	c := &committedVersion{version: v, hash: s.tree.Hash()}
+	if v > 0 {
+		it, err := s.reader.GetImmutable(v)
+		if err != nil {
+			return fmt.Errorf("open committed version %d: %w", v, err)
+		}
+		c.tree = it
 	}
-	it, err := s.tree.GetImmutable(v)
-	if err != nil {
-		return fmt.Errorf("open committed version %d: %w", v, err)
-	}
-	s.committed = it
+	s.committed.Store(c)
 	return nil
 }
 
@@ -123,18 +145,25 @@ func (s *Store) SetInitialVersion(v int64) {
 }
 
 // Height returns the last saved version (0 if none).
-func (s *Store) Height() int64 { return s.tree.Version() }
+func (s *Store) Height() int64 { return s.committed.Load().version }
 
 // Hash returns the root hash of the last saved version.
-func (s *Store) Hash() []byte { return s.tree.Hash() }
+func (s *Store) Hash() []byte { return s.committed.Load().hash }
+
+// LastCommitted returns the last saved version and its root hash, read
+// together.
+func (s *Store) LastCommitted() (version int64, hash []byte) {
+	c := s.committed.Load()
+	return c.version, c.hash
+}
 
 // Get reads key from the last committed version; before the first commit it
 // reads the working tree (which then holds only the genesis state).
 func (s *Store) Get(key []byte) ([]byte, error) {
 	var v []byte
 	var err error
-	if s.committed != nil {
-		v, err = s.committed.Get(key)
+	if c := s.committed.Load(); c.tree != nil {
+		v, err = c.tree.Get(key)
 	} else {
 		v, err = s.tree.Get(key)
 	}
@@ -177,7 +206,7 @@ func (s *Store) Commit() ([]byte, int64, error) {
 	if err != nil {
 		return nil, 0, fmt.Errorf("save state version: %w", err)
 	}
-	if err := s.refreshCommitted(); err != nil {
+	if err := s.publishCommitted(); err != nil {
 		return nil, 0, err
 	}
 	return hash, v, nil
@@ -186,17 +215,23 @@ func (s *Store) Commit() ([]byte, int64, error) {
 // ErrVersionUnavailable is returned for a version that is not stored.
 var ErrVersionUnavailable = errors.New("state version not available")
 
+// version returns the saved version v (0: the latest). Safe for concurrent
+// use with Commit.
 func (s *Store) version(v int64) (*iavl.ImmutableTree, error) {
-	if v == 0 {
-		v = s.tree.Version()
+	c := s.committed.Load()
+	if v == 0 || v == c.version {
+		if c.tree == nil {
+			return nil, fmt.Errorf("%w: no version saved yet", ErrVersionUnavailable)
+		}
+		return c.tree, nil
 	}
-	if v <= 0 || !s.tree.VersionExists(v) {
-		return nil, fmt.Errorf("%w: %d (latest is %d)", ErrVersionUnavailable, v, s.tree.Version())
+	if v < 0 || v > c.version {
+		return nil, fmt.Errorf("%w: %d (latest is %d)", ErrVersionUnavailable, v, c.version)
 	}
-	if s.committed != nil && v == s.committed.Version() {
-		return s.committed, nil
+	it, err := s.reader.GetImmutable(v)
+	if errors.Is(err, iavl.ErrVersionDoesNotExist) {
+		return nil, fmt.Errorf("%w: %d (latest is %d)", ErrVersionUnavailable, v, c.version)
 	}
-	it, err := s.tree.GetImmutable(v)
 	if err != nil {
 		return nil, fmt.Errorf("open version %d: %w", v, err)
 	}

@@ -117,7 +117,10 @@ func newCometNode(cfg *cmtcfg.Config, ccfg *config.Config, logger log.Logger) (*
 		return nil, nil, fmt.Errorf("load node key: %w", err)
 	}
 	pv := privval.LoadFilePV(cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile())
-	n, err := cmtnode.NewNode(cfg, pv, nodeKey, proxy.NewLocalClientCreator(application),
+	// one lock per ABCI connection, not one for all: queries (ABCI query,
+	// info) read committed state while a block executes; the app
+	// serialises its state-changing calls itself (see app.Application)
+	n, err := cmtnode.NewNode(cfg, pv, nodeKey, proxy.NewConnSyncLocalClientCreator(application),
 		cmtnode.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
 		cmtnode.DefaultMetricsProvider(cfg.Instrumentation), logger)
 	if err != nil {
