@@ -11,9 +11,11 @@ import (
 
 // AppVersion is the application protocol version reported in Info. 2: every
 // issuer's own record of a hash (key 0x0B) replaced the one-record layout
-// (0x01/0x02) of version 1; a version-1 chain's state is not read, so it
-// is a new chain, not an upgrade.
-const AppVersion uint64 = 2
+// (0x01/0x02) of version 1. 3: a record notes the height through which its
+// bounded status history was dropped (history_dropped_through), so that a
+// status as of a past height is proven from the latest state or refused.
+// Each version is a new chain, not an upgrade (pre-release).
+const AppVersion uint64 = 3
 
 // Version is the software version reported in Info.
 const Version = "0.1.0"

@@ -239,6 +239,7 @@ func writeStatus(st *overlay, hash []byte, rec *types.CredentialRecord, entry *t
 		if n := len(e.History); n > types.MaxStatusHistory {
 			// bounded, so that no member can grow the record every
 			// verifier of the hash downloads
+			e.HistoryDroppedThrough = e.History[n-types.MaxStatusHistory-1].Height
 			e.History = slices.Clone(e.History[n-types.MaxStatusHistory:])
 		}
 	}

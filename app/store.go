@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cosmos/iavl"
@@ -34,6 +35,18 @@ type Store struct {
 	// committed is the last saved version; its tree is nil before the
 	// first commit. Replaced (never changed) by Commit.
 	committed atomic.Pointer[committedVersion]
+	// keepRecent is how many saved versions are kept (0: all)
+	keepRecent int64
+
+	// mu guards the version bookkeeping of readers and pruning
+	mu sync.Mutex
+	// reading counts the readers of each version (see acquire)
+	reading map[int64]int
+	// pinned counts the holds on versions that must not be pruned
+	// (a snapshot being written, see Pin)
+	pinned map[int64]int
+	// prunedTo is the newest version pruning was asked to delete
+	prunedTo int64
 }
 
 // committedVersion is a saved version of the tree.
@@ -49,10 +62,19 @@ type StoreOption func(*storeOptions)
 type storeOptions struct {
 	cacheSize      int
 	initialVersion uint64
+	keepRecent     int64
 }
 
 // WithCacheSize sets the IAVL node cache size.
 func WithCacheSize(n int) StoreOption { return func(o *storeOptions) { o.cacheSize = n } }
+
+// WithKeepRecent keeps only the n newest saved versions (0, the default
+// for stores made without it: keep every version). Older ones are pruned
+// in the background after each Commit, never one a reader or a Pin holds.
+// Nothing the app or a verifier answers needs an old version: the state
+// keeps each record's heights and earlier status changes, so a status as
+// of a past height is proven from the latest state.
+func WithKeepRecent(n int64) StoreOption { return func(o *storeOptions) { o.keepRecent = max(n, 0) } }
 
 // OpenStore opens (or creates) the goleveldb-backed store in dir.
 func OpenStore(dir string, opts ...StoreOption) (*Store, error) {
@@ -84,13 +106,16 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 		opt(&o)
 	}
 	// skipFastStorageUpgrade=true: no fast-node index, which halves write cost;
-	// Sync: every SaveVersion is fsynced, so a committed block survives a crash
-	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true))
+	// Sync: every SaveVersion is fsynced, so a committed block survives a crash;
+	// AsyncPruning: old versions are deleted in the background, not in Commit
+	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true), iavl.AsyncPruningOption(true))
 	if err := loadLatest(tree); err != nil {
+		_ = tree.Close()
 		return nil, fmt.Errorf("load state tree: %w", err)
 	}
 	reader := iavl.NewMutableTree(db, max(o.cacheSize/4, 1000), true, iavl.NewNopLogger())
-	s := &Store{db: db, tree: tree, reader: reader}
+	s := &Store{db: db, tree: tree, reader: reader, keepRecent: o.keepRecent,
+		reading: map[int64]int{}, pinned: map[int64]int{}}
 	if err := s.publishCommitted(); err != nil {
 		return nil, err
 	}
@@ -200,7 +225,8 @@ func (s *Store) Apply(kvs []KV) ([]byte, error) {
 // writes included).
 func (s *Store) workingHash() []byte { return s.tree.WorkingHash() }
 
-// Commit saves the working tree as a new version.
+// Commit saves the working tree as a new version and, with WithKeepRecent,
+// asks for the versions below the kept ones to be pruned.
 func (s *Store) Commit() ([]byte, int64, error) {
 	hash, v, err := s.tree.SaveVersion()
 	if err != nil {
@@ -209,41 +235,114 @@ func (s *Store) Commit() ([]byte, int64, error) {
 	if err := s.publishCommitted(); err != nil {
 		return nil, 0, err
 	}
+	if err := s.prune(v); err != nil {
+		return nil, 0, err
+	}
 	return hash, v, nil
+}
+
+// prune asks IAVL to delete the versions older than the keepRecent newest
+// below latest, except those a reader or a pin holds (and the ones after
+// them).
+func (s *Store) prune(latest int64) error {
+	if s.keepRecent == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	to := latest - s.keepRecent
+	for v := range s.reading {
+		to = min(to, v-1)
+	}
+	for v := range s.pinned {
+		to = min(to, v-1)
+	}
+	if to <= s.prunedTo {
+		return nil
+	}
+	if err := s.tree.DeleteVersionsTo(to); err != nil {
+		return fmt.Errorf("prune state versions up to %d: %w", to, err)
+	}
+	s.prunedTo = to
+	return nil
+}
+
+// Pin keeps version v from being pruned until the returned release is
+// called. It fails if v is not a saved version any longer.
+func (s *Store) Pin(v int64) (release func(), err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v <= s.prunedTo || v > s.committed.Load().version {
+		return nil, fmt.Errorf("%w: %d (kept: %d to %d)", ErrVersionUnavailable, v, s.prunedTo+1, s.committed.Load().version)
+	}
+	s.pinned[v]++
+	return func() { s.unhold(s.pinned, v) }, nil
+}
+
+// unhold drops one hold of version v in holds.
+func (s *Store) unhold(holds map[int64]int, v int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if holds[v]--; holds[v] <= 0 {
+		delete(holds, v)
+	}
+}
+
+// OldestVersion returns the oldest version readers may ask for.
+func (s *Store) OldestVersion() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.prunedTo + 1
 }
 
 // ErrVersionUnavailable is returned for a version that is not stored.
 var ErrVersionUnavailable = errors.New("state version not available")
 
-// version returns the saved version v (0: the latest). Safe for concurrent
-// use with Commit.
-func (s *Store) version(v int64) (*iavl.ImmutableTree, error) {
+// acquire returns the saved version v (0: the latest) and holds it
+// against pruning until release is called. Safe for concurrent use with
+// Commit.
+func (s *Store) acquire(v int64) (tree *iavl.ImmutableTree, release func(), err error) {
+	s.mu.Lock()
 	c := s.committed.Load()
-	if v == 0 || v == c.version {
-		if c.tree == nil {
-			return nil, fmt.Errorf("%w: no version saved yet", ErrVersionUnavailable)
-		}
-		return c.tree, nil
+	if v == 0 {
+		v = c.version
 	}
-	if v < 0 || v > c.version {
-		return nil, fmt.Errorf("%w: %d (latest is %d)", ErrVersionUnavailable, v, c.version)
-	}
-	it, err := s.reader.GetImmutable(v)
-	if errors.Is(err, iavl.ErrVersionDoesNotExist) {
-		return nil, fmt.Errorf("%w: %d (latest is %d)", ErrVersionUnavailable, v, c.version)
+	switch {
+	case c.tree == nil:
+		err = fmt.Errorf("%w: no version saved yet", ErrVersionUnavailable)
+	case v < 0 || v > c.version:
+		err = fmt.Errorf("%w: %d (latest is %d)", ErrVersionUnavailable, v, c.version)
+	case v <= s.prunedTo:
+		err = fmt.Errorf("%w: %d was pruned (this node keeps the %d newest versions, %d to %d)", ErrVersionUnavailable, v, s.keepRecent, s.prunedTo+1, c.version)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open version %d: %w", v, err)
+		s.mu.Unlock()
+		return nil, nil, err
 	}
-	return it, nil
+	s.reading[v]++
+	s.mu.Unlock()
+	release = func() { s.unhold(s.reading, v) }
+	if v == c.version {
+		return c.tree, release, nil
+	}
+	it, err := s.reader.GetImmutable(v)
+	if err != nil {
+		release()
+		if errors.Is(err, iavl.ErrVersionDoesNotExist) {
+			return nil, nil, fmt.Errorf("%w: %d (latest is %d)", ErrVersionUnavailable, v, c.version)
+		}
+		return nil, nil, fmt.Errorf("open version %d: %w", v, err)
+	}
+	return it, release, nil
 }
 
 // GetAt returns the value of key at version v (0: latest) and the version used.
 func (s *Store) GetAt(v int64, key []byte) ([]byte, int64, error) {
-	it, err := s.version(v)
+	it, release, err := s.acquire(v)
 	if err != nil {
 		return nil, 0, err
 	}
+	defer release()
 	value, err := it.Get(key)
 	if err != nil {
 		return nil, 0, fmt.Errorf("get %X at version %d: %w", key, it.Version(), err)
@@ -255,10 +354,11 @@ func (s *Store) GetAt(v int64, key []byte) ([]byte, int64, error) {
 // ICS23 proof of its existence, or of its absence when the value is nil.
 // It also returns the version used.
 func (s *Store) Prove(v int64, key []byte) (value, proof []byte, version int64, err error) {
-	it, err := s.version(v)
+	it, release, err := s.acquire(v)
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	defer release()
 	value, err = it.Get(key)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("get %X at version %d: %w", key, it.Version(), err)
@@ -277,10 +377,11 @@ func (s *Store) Prove(v int64, key []byte) (value, proof []byte, version int64, 
 // IteratePrefix calls fn for every key with the given prefix at version v
 // (0: latest), in key order, until fn returns false.
 func (s *Store) IteratePrefix(v int64, prefix []byte, fn func(key, value []byte) bool) (int64, error) {
-	it, err := s.version(v)
+	it, release, err := s.acquire(v)
 	if err != nil {
 		return 0, err
 	}
+	defer release()
 	end := prefixEnd(prefix)
 	it.IterateRange(prefix, end, true, fn)
 	return it.Version(), nil
@@ -299,8 +400,11 @@ func prefixEnd(prefix []byte) []byte {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if err := s.tree.Close(); err != nil {
+	if err := s.tree.Close(); err != nil { // waits for pruning to finish
 		return fmt.Errorf("close state tree: %w", err)
+	}
+	if err := s.reader.Close(); err != nil {
+		return fmt.Errorf("close state reader: %w", err)
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close state db: %w", err)

@@ -26,6 +26,12 @@ type Config struct {
 type StateConfig struct {
 	// CacheSize is the IAVL node cache size, in nodes (about 300 bytes each).
 	CacheSize int `toml:"cache_size"`
+	// KeepRecent is how many of the newest state versions the node keeps
+	// (0: every version, forever). Verdicts, including those about a past
+	// height, are proven from the latest state; a few recent versions
+	// cover queries that span a commit and state sync snapshots being
+	// written (those are held until done).
+	KeepRecent int64 `toml:"keep_recent"`
 }
 
 // ClientConfig holds defaults for the issuer and status commands.
@@ -52,10 +58,13 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	return nil
 }
 
+// DefaultKeepRecent is the number of state versions a new node keeps.
+const DefaultKeepRecent = 50
+
 // DefaultConfig returns the settings of a new node.
 func DefaultConfig() *Config {
 	return &Config{
-		State:  StateConfig{CacheSize: 1_000_000},
+		State:  StateConfig{CacheSize: 1_000_000, KeepRecent: DefaultKeepRecent},
 		Client: ClientConfig{Node: "http://127.0.0.1:26657", CommitTimeout: Duration{60 * time.Second}},
 	}
 }
@@ -84,6 +93,9 @@ func (e InSectionError) Unwrap() error { return e.Err }
 
 // ValidateBasic checks the state section.
 func (c StateConfig) ValidateBasic() error {
+	if c.KeepRecent < 0 {
+		return fmt.Errorf("keep_recent %d: must not be negative (0 keeps every version)", c.KeepRecent)
+	}
 	if c.CacheSize < 0 {
 		return fmt.Errorf("cache_size %d: must not be negative", c.CacheSize)
 	}

@@ -12,10 +12,11 @@ import (
 // that node), node/light verifies it with the light client from a trust
 // root, node/bundle verifies it offline from the bundle's trust root.
 //
-// Producers fill the result and the header fields, then the records of the
-// issuers with a record of the hash (SetIssuerRecords: their voids change
-// which records count), then the commit times (SetCommitTimes);
-// ApplyClaims then settles the verdict.
+// Producers fill the result and the header fields, then, for a verdict
+// as of a past height, SetAsOf, then the records of the issuers with a
+// record of the hash (SetIssuerRecords: their voids change which records
+// count), then the commit times (SetCommitTimes); ApplyClaims then settles
+// the verdict.
 type Report struct {
 	*CredentialResult
 	ChainID string
@@ -25,6 +26,11 @@ type Report struct {
 	// against (Height+1, or Height when block Height changed no state).
 	HeaderHeight int64
 	HeaderTime   time.Time
+	// AsOfHeight is the past state height the verdict is about (SetAsOf),
+	// 0 for the proving state Height itself; AsOfTime is the time of
+	// header AsOfHeight+1, by which that state was committed.
+	AsOfHeight int64
+	AsOfTime   time.Time
 	// HeaderHash is the hash of the header (set when it was verified).
 	HeaderHash []byte
 	AppHash    []byte
@@ -50,6 +56,23 @@ type Report struct {
 	Void *Void
 
 	commitTimes map[int64]time.Time
+}
+
+// SetAsOf makes the verdict about state height h, below the proving state
+// (CredentialResult.AsOf), committed by time t (the verified time of
+// header h+1). What the state knows now still applies: the issuers'
+// current records, and so voids the consortium passed after h. A
+// credential's validity period is checked at t.
+func (r *Report) SetAsOf(h int64, t time.Time) error {
+	if h > r.Height {
+		return fmt.Errorf("as-of height %d is above the proving state %d", h, r.Height)
+	}
+	if err := r.CredentialResult.AsOf(h); err != nil {
+		return err
+	}
+	r.AsOfHeight, r.AsOfTime = h, t
+	r.subjectChanged()
+	return nil
 }
 
 // IssuerStatus returns "active" or "removed" and the height since which
@@ -255,7 +278,7 @@ type Claims struct {
 // record (several: an *AmbiguousIssuerError); voided (an anchor the
 // consortium voided); its status (revoked and suspended stand, a status
 // change that was voided does not count); and its validity period at the
-// time of the proving header (expired, not_yet_valid). Naming an issuer requires the records
+// time of the proving header, or AsOfTime with SetAsOf (expired, not_yet_valid). Naming an issuer requires the records
 // of the issuers with a record (SetIssuerRecords), to match identifiers.
 func (r *Report) ApplyClaims(c Claims) error {
 	r.Claims = c
@@ -286,7 +309,11 @@ func (r *Report) ApplyClaims(c Claims) error {
 	if r.Verdict != VerdictValid {
 		return nil
 	}
-	switch at := r.HeaderTime; {
+	at := r.HeaderTime
+	if r.AsOfHeight > 0 {
+		at = r.AsOfTime
+	}
+	switch {
 	case !c.ValidFrom.IsZero() && at.Before(c.ValidFrom):
 		r.Verdict = VerdictNotYetValid
 	case !c.ValidUntil.IsZero() && !at.Before(c.ValidUntil):

@@ -3,8 +3,8 @@ package types
 import (
 	"bytes"
 	"encoding/hex"
-
 	"fmt"
+	"slices"
 
 	ics23 "github.com/cosmos/ics23/go"
 )
@@ -190,8 +190,35 @@ func DecodeCredentialRecord(bz []byte) ([]*CredentialEntry, error) {
 		if e.Status == nil && len(e.History) > 0 {
 			return nil, fmt.Errorf("%w: issuer %q's record has earlier status changes but no current one", ErrMalformedAnswer, e.IssuerId)
 		}
+		if err := checkChangeOrder(e); err != nil {
+			return nil, err
+		}
 	}
 	return rec.Entries, nil
+}
+
+// checkChangeOrder checks that an entry's status changes are in height
+// order, after the changes its history dropped.
+func checkChangeOrder(e *CredentialEntry) error {
+	last := e.HistoryDroppedThrough
+	if last < 0 || (last > 0 && e.Status == nil) {
+		return fmt.Errorf("%w: issuer %q's record drops a history it does not have", ErrMalformedAnswer, e.IssuerId)
+	}
+	for _, st := range changesOf(e) {
+		if st.Height < last {
+			return fmt.Errorf("%w: issuer %q's record has status changes out of height order", ErrMalformedAnswer, e.IssuerId)
+		}
+		last = st.Height
+	}
+	return nil
+}
+
+// changesOf returns an entry's status changes, oldest first.
+func changesOf(e *CredentialEntry) []*StatusEntry {
+	if e.Status == nil {
+		return nil
+	}
+	return append(slices.Clone(e.History), e.Status)
 }
 
 func verdictOf(a *AnchorRecord, s *StatusEntry) (Verdict, error) {

@@ -345,8 +345,11 @@ func TestCLIVerifierExportPage(t *testing.T) {
 	files := map[string][]byte{
 		"good.bundle.json":     good,
 		"tampered.bundle.json": flipLastLightBlock(t, good),
-		"revoked.txt":          []byte("revoked"), // the credential the golden bundle is about, hashed raw
-		"other.txt":            []byte("another credential"),
+		// the same proofs, presented as a verdict about an earlier state
+		// (an as-of bundle): the page asks about the latest state
+		"past.bundle.json": bytes.Replace(good, []byte(`"height": `), []byte(`"as_of_height": 3, "height": `), 1),
+		"revoked.txt":      []byte("revoked"), // the credential the golden bundle is about, hashed raw
+		"other.txt":        []byte("another credential"),
 	}
 	for name, bz := range files {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), bz, 0o600))
@@ -364,6 +367,11 @@ func TestCLIVerifierExportPage(t *testing.T) {
 	require.Equal(t, "error", got.word(), got.text)
 	require.False(t, got.verified)
 	require.Contains(t, got.text, "did not verify")
+
+	got = upload(t, ctx, "#bundle-file", filepath.Join(dir, "past.bundle.json"))
+	require.Equal(t, "error", got.word(), got.text)
+	require.False(t, got.verified)
+	require.Contains(t, got.text, "the bundle is about past state 3")
 
 	got = upload(t, ctx, "#credential-file", filepath.Join(dir, "other.txt")) // checks the tampered bundle again
 	require.Equal(t, "error", got.word(), got.text)

@@ -42,7 +42,11 @@ Exits 0 once the bundle is written, whatever the verdict; 1 on error.`,
 				return err
 			}
 			defer lc.Close() //nolint:errcheck // in memory
-			b, rep, err := lc.Prove(cmd.Context(), target.hash, f.atHeight)
+			at, err := f.pastHeight(cmd, lc)
+			if err != nil {
+				return err
+			}
+			b, rep, err := lc.Prove(cmd.Context(), target.hash, at)
 			if err != nil {
 				return err
 			}

@@ -61,12 +61,18 @@ verify). Exit codes: 0 valid, 2 revoked, 3 suspended, 4 not anchored,
 
 // statusJSON is the JSON contract of status; verify adds to it (verifyJSON).
 type statusJSON struct {
-	Hash           string `json:"hash"`
-	File           string `json:"file,omitempty"`
-	Verdict        string `json:"verdict"`
-	Issuer         string `json:"issuer"`
-	Height         int64  `json:"height"`
-	AnchoredHeight int64  `json:"anchored_height"`
+	Hash    string `json:"hash"`
+	File    string `json:"file,omitempty"`
+	Verdict string `json:"verdict"`
+	Issuer  string `json:"issuer"`
+	Height  int64  `json:"height"`
+	// AtHeight is the past state height the verdict is about (verify
+	// --at-height/--at-time), proven from the records of state Height;
+	// AtTime is when it was committed (the time of header at_height+1).
+	// Both are absent for a verdict about state Height itself.
+	AtHeight       int64   `json:"at_height,omitempty"`
+	AtTime         *string `json:"at_time,omitempty"`
+	AnchoredHeight int64   `json:"anchored_height"`
 	// AnchoredTime is when the anchor was committed: the time of header
 	// anchored_height+1 (types.CredentialResult.CommitHeaders).
 	AnchoredTime *string `json:"anchored_time"`
@@ -112,6 +118,9 @@ func newStatusJSON(rep *types.Report, file string) statusJSON {
 		Height: rep.Height, ChainID: rep.ChainID, HeaderHeight: rep.HeaderHeight,
 		HeaderTime: rep.HeaderTime.UTC().Format(time.RFC3339Nano), AppHash: hex.EncodeToString(rep.AppHash),
 	}
+	if rep.AsOfHeight > 0 {
+		j.AtHeight, j.AtTime = rep.AsOfHeight, timeString(rep.AsOfTime)
+	}
 	if a := rep.Anchor; a != nil {
 		j.AnchoredHeight, j.AnchoredTime = a.Height, timeString(rep.AnchorTime)
 	}
@@ -149,6 +158,9 @@ func printStatus(cmd *cobra.Command, rep *types.Report, file, output string) err
 		name += "  " + file
 	}
 	fmt.Fprintf(w, "%s\nverdict:  %s\n", name, j.Verdict)
+	if j.AtTime != nil {
+		fmt.Fprintf(w, "at:       state %d, committed by %s (what the records of state %d say about then)\n", j.AtHeight, *j.AtTime, j.Height)
+	}
 	if len(j.Issuers) > 1 {
 		fmt.Fprintf(w, "records:  issuers %s each have their own record; the verdict is about %s's\n", strings.Join(j.Issuers, ", "), j.Issuer)
 	}

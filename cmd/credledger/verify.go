@@ -56,6 +56,7 @@ type lightFlags struct {
 	nodeURL   string
 	witnesses []string
 	atHeight  int64
+	atTime    string
 	wait      time.Duration
 	outputFlag
 	hashHex string
@@ -69,7 +70,8 @@ func (f *lightFlags) register(cmd *cobra.Command) {
 	f.registerOutput(cmd, "")
 	fs.StringVar(&f.nodeURL, "node", client.DefaultNodeURL, "RPC address of the primary node (answers and headers)")
 	fs.StringSliceVar(&f.witnesses, "witness", nil, "RPC address of a witness node that cross-checks the primary's headers (repeatable; without one nothing is cross-checked)")
-	fs.Int64Var(&f.atHeight, "at-height", 0, "answer as of this state height (default: the latest whose header is out)")
+	fs.Int64Var(&f.atHeight, "at-height", 0, "answer as of this past state height, from the latest state's records (default: the latest state); with --bundle, the state the bundle must be about")
+	fs.StringVar(&f.atTime, "at-time", "", "answer as of this time (RFC 3339, e.g. 2026-03-01T00:00:00Z): the newest state committed by then")
 	fs.DurationVar(&f.wait, "wait", light.DefaultHeaderWait, "how long to wait for the header that proves the state")
 	fs.StringVar(&f.hashHex, "hash", "", "credential hash as 64 hex digits")
 	fs.StringVar(&f.issuer, "issuer", "", issuerUsage)
@@ -93,9 +95,43 @@ func (f *lightFlags) client(cmd *cobra.Command, extra ...light.Option) (*light.C
 	if f.atHeight < 0 {
 		return nil, fmt.Errorf("--at-height %d: want a height > 0", f.atHeight)
 	}
+	if f.atTime != "" {
+		if f.atHeight != 0 {
+			return nil, errors.New("give --at-height or --at-time, not both")
+		}
+		if _, err := f.parseAtTime(); err != nil {
+			return nil, err
+		}
+	}
 	warn := func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "credledger: warning:", msg) }
 	opts := append([]light.Option{light.WithTrustingPeriod(f.trustingPeriod), light.WithHeaderWait(f.wait), light.WithWarnFn(warn)}, extra...)
 	return light.New(cmd.Context(), f.nodeURL, witnesses, root, opts...)
+}
+
+// parseAtTime parses --at-time.
+func (f *lightFlags) parseAtTime() (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, f.atTime)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--at-time %q: want an RFC 3339 time such as 2026-03-01T00:00:00Z", f.atTime)
+	}
+	return t, nil
+}
+
+// pastHeight returns the past state height --at-height or --at-time asks
+// about (0: the latest state), finding --at-time's with lc.
+func (f *lightFlags) pastHeight(cmd *cobra.Command, lc *light.Client) (int64, error) {
+	if f.atTime == "" {
+		return f.atHeight, nil
+	}
+	t, err := f.parseAtTime()
+	if err != nil {
+		return 0, err
+	}
+	h, err := lc.HeightAt(cmd.Context(), t)
+	if err != nil {
+		return 0, fmt.Errorf("--at-time %s: %w", f.atTime, err)
+	}
+	return h, nil
 }
 
 // DefaultMaxAge is verify's default --max-age online: a live chain makes a
@@ -124,8 +160,12 @@ access, against the trust root, at the current time.
 
 The verdict is about the primary's newest state, which must not be more
 than 2 blocks behind the newest block any witness shows, and its header must
-be younger than --max-age (2m by default online); --at-height N asks about a
-past state. A primary that is behind, serves a bad proof or header, or a
+be younger than --max-age (2m by default online). --at-height N asks about
+a past state and --at-time T about the newest state committed by time T:
+the answer is proven from the latest state, whose records keep their
+heights and earlier status changes (nodes prune old states), so it also
+reflects what the consortium decided since (a void). --max-age applies to
+the proving header. A primary that is behind, serves a bad proof or header, or a
 witness that disagrees with it, is an error (exit 1) naming what failed,
 never a verdict.
 A JSON credential's own claims are checked after the proofs, in this order:
@@ -202,7 +242,11 @@ func verifyOnline(cmd *cobra.Command, f *lightFlags, args []string, lightHome st
 		return nil, "", err
 	}
 	defer lc.Close() //nolint:errcheck // nothing to do about it
-	rep, err := lc.Verify(cmd.Context(), target.hash, f.atHeight)
+	at, err := f.pastHeight(cmd, lc)
+	if err != nil {
+		return nil, "", err
+	}
+	rep, err := lc.Verify(cmd.Context(), target.hash, at)
 	if err != nil {
 		return nil, "", err
 	}
@@ -210,7 +254,7 @@ func verifyOnline(cmd *cobra.Command, f *lightFlags, args []string, lightHome st
 }
 
 func verifyBundleFile(cmd *cobra.Command, f *lightFlags, args []string, path string) (*types.Report, string, error) {
-	for _, name := range []string{"witness", "at-height", "light-home", "node", "wait"} {
+	for _, name := range []string{"witness", "at-time", "light-home", "node", "wait"} {
 		if cmd.Flags().Changed(name) {
 			return nil, "", fmt.Errorf("--%s does not apply to --bundle: a bundle is checked offline", name)
 		}
@@ -233,6 +277,9 @@ func verifyBundleFile(cmd *cobra.Command, f *lightFlags, args []string, path str
 		}
 	} else if f.issuer != "" {
 		target.claims.Issuer = f.issuer
+	}
+	if err := b.CheckAsked(f.atHeight); err != nil {
+		return nil, "", fmt.Errorf("bundle %s: %w", path, err)
 	}
 	rep, err := bundle.Verify(b, root, time.Now(), f.trustingPeriod)
 	if err != nil {

@@ -16,12 +16,15 @@ import (
 // Since /3 the chain of light blocks passes through the headers that date
 // the answer's records (types.CredentialResult.CommitHeaders); since /4 the
 // answer is the credential record (every issuer's record of the hash) and
-// the records of all those issuers.
-const Format = "credledger-proof-bundle/4"
+// the records of all those issuers; since /5 a bundle may be about a past
+// height (as_of_height) while proving the latest state's records.
+const Format = "credledger-proof-bundle/5"
 
 // Older formats, no longer read: /1 had light blocks in RPC JSON, /2 lacks
-// the headers that date the records, /3 has the one-record layout.
-var oldFormats = []string{"credledger-proof-bundle/1", "credledger-proof-bundle/2", "credledger-proof-bundle/3"}
+// the headers that date the records, /3 has the one-record layout, /4
+// proved a past height with that height's state (nodes prune old states,
+// and a /4 checker would read a /5 as-of bundle as the latest verdict).
+var oldFormats = []string{"credledger-proof-bundle/1", "credledger-proof-bundle/2", "credledger-proof-bundle/3", "credledger-proof-bundle/4"}
 
 // ErrMalformed means a bundle is malformed: undecodable or inconsistent
 // before any signature or proof is checked.
@@ -37,9 +40,13 @@ type Bundle struct {
 	Format  string
 	ChainID string
 	Hash    []byte
-	// Height is the state height the answer is about (the last light
-	// block's height minus one).
+	// Height is the state height the records are proven from (the last
+	// light block's height minus one).
 	Height int64
+	// AsOfHeight is the past state height the verdict is about
+	// (types.Report.SetAsOf), below Height; 0: Height itself. The light
+	// blocks then include header AsOfHeight+1, which dates it.
+	AsOfHeight int64
 	// Record is the encoded types.CredentialRecord (empty if no issuer has
 	// a record of the hash); RecordProof its encoded ICS23 CommitmentProof
 	// for types.CredentialKey(Hash).
@@ -67,6 +74,7 @@ type bundleJSON struct {
 	ChainID      string         `json:"chain_id"`
 	Hash         types.HexBytes `json:"hash"`
 	Height       int64          `json:"height"`
+	AsOfHeight   int64          `json:"as_of_height,omitempty"`
 	HeaderHeight int64          `json:"header_height"`
 	Credential   credentialJSON `json:"credential"`
 	Issuers      []issuerJSON   `json:"issuers"`
@@ -98,7 +106,7 @@ func (b *Bundle) HeaderHeight() int64 {
 // in base64, the hash in hex.
 func (b *Bundle) Encode() ([]byte, error) {
 	j := bundleJSON{
-		Format: b.Format, ChainID: b.ChainID, Hash: b.Hash, Height: b.Height, HeaderHeight: b.HeaderHeight(),
+		Format: b.Format, ChainID: b.ChainID, Hash: b.Hash, Height: b.Height, AsOfHeight: b.AsOfHeight, HeaderHeight: b.HeaderHeight(),
 		Credential: credentialJSON{Record: b.Record, Proof: b.RecordProof}, Issuers: []issuerJSON{},
 	}
 	for _, is := range b.Issuers {
@@ -137,7 +145,7 @@ func Decode(bz []byte) (*Bundle, error) {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	b := &Bundle{
-		Format: j.Format, ChainID: j.ChainID, Hash: j.Hash, Height: j.Height,
+		Format: j.Format, ChainID: j.ChainID, Hash: j.Hash, Height: j.Height, AsOfHeight: j.AsOfHeight,
 		Record: j.Credential.Record, RecordProof: j.Credential.Proof,
 	}
 	for _, is := range j.Issuers {
@@ -191,7 +199,7 @@ func checkFormat(format string) error {
 	switch format {
 	case Format:
 		return nil
-	case oldFormats[0], oldFormats[1], oldFormats[2]:
+	case oldFormats[0], oldFormats[1], oldFormats[2], oldFormats[3]:
 		return fmt.Errorf("%w: format %q is no longer supported; make the bundle again with credledger prove to get %q",
 			ErrMalformed, format, Format)
 	default:
@@ -229,6 +237,9 @@ func (b *Bundle) ValidateBasic() error {
 	if b.Height < 0 || b.Height != b.HeaderHeight()-1 {
 		return fmt.Errorf("%w: height %d, but the proving header is at %d", ErrMalformed, b.Height, b.HeaderHeight())
 	}
+	if b.AsOfHeight < 0 || (b.AsOfHeight != 0 && b.AsOfHeight >= b.Height) {
+		return fmt.Errorf("%w: as_of_height %d, want 0 or a height below the proven state %d", ErrMalformed, b.AsOfHeight, b.Height)
+	}
 	for i, is := range b.Issuers {
 		if is == nil {
 			return fmt.Errorf("%w: issuer record %d is empty", ErrMalformed, i)
@@ -236,6 +247,24 @@ func (b *Bundle) ValidateBasic() error {
 		if err := types.ValidateIssuerID(is.ID); err != nil {
 			return fmt.Errorf("%w: issuer record %d: %w", ErrMalformed, i, err)
 		}
+	}
+	return nil
+}
+
+// CheckAsked checks that the bundle answers the question its verifier
+// asks: about state atHeight (0: the latest state the bundle proves). A
+// bundle about a past height (AsOfHeight) is a true verdict about then,
+// not now, so it is accepted only when that very height is asked: whoever
+// hands over a bundle cannot pass off a verdict from before a revocation
+// as a current one.
+func (b *Bundle) CheckAsked(atHeight int64) error {
+	switch {
+	case atHeight == 0 && b.AsOfHeight > 0:
+		return fmt.Errorf("the bundle is about past state %d, not the latest state it proves (%d): ask about that height to accept a verdict about then (verify --at-height %d)", b.AsOfHeight, b.Height, b.AsOfHeight)
+	case atHeight > 0 && b.AsOfHeight > 0 && atHeight != b.AsOfHeight:
+		return fmt.Errorf("the bundle is about state %d, not %d", b.AsOfHeight, atHeight)
+	case atHeight > 0 && b.AsOfHeight == 0 && atHeight != b.Height:
+		return fmt.Errorf("the bundle is about state %d, not %d", b.Height, atHeight)
 	}
 	return nil
 }

@@ -451,10 +451,10 @@ func FuzzDecodeBundle(f *testing.F) {
 	f.Add(golden)
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`{"format":"credledger-proof-bundle/1","chain_id":"x","hash":"00","light_blocks":[{}]}`))
-	f.Add([]byte(`{"format":"credledger-proof-bundle/4","chain_id":"x","hash":"00","light_blocks":[""]}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/5","chain_id":"x","hash":"00","light_blocks":[""]}`))
 	f.Add([]byte(`{"format":"credledger-proof-bundle/2","chain_id":"x","hash":"00","light_blocks":[""]}`))
-	f.Add([]byte(`{"format":"credledger-proof-bundle/4","chain_id":"x","hash":"00","light_blocks":["CgA=","EgA=","CgIKAA=="]}`))
-	f.Add([]byte(`{"format":"credledger-proof-bundle/4","chain_id":"x","hash":"00","issuers":[null,{"id":""}],"light_blocks":["CgA="]}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/5","chain_id":"x","hash":"00","light_blocks":["CgA=","EgA=","CgIKAA=="]}`))
+	f.Add([]byte(`{"format":"credledger-proof-bundle/5","chain_id":"x","hash":"00","issuers":[null,{"id":""}],"light_blocks":["CgA="]}`))
 	f.Add([]byte(`{"light_blocks":[{"signed_header":{"header":{},"commit":{}},"validator_set":{"validators":[null]}}]}`))
 	f.Add([]byte(`{"light_blocks":[null]}`))
 	f.Add(golden[:len(golden)/2])
@@ -490,5 +490,36 @@ func TestNewGenesisTrustRoot(t *testing.T) {
 	for _, bad := range [][]byte{nil, []byte("{}"), []byte(`{"chain_id":"x","validators":[]}`), bz[:len(bz)/2]} {
 		_, err := NewGenesisTrustRoot(bad)
 		require.Error(t, err, "%q", bad)
+	}
+}
+
+// A bundle about a past state is accepted only when that state is asked
+// about: handing over a bundle from before a revocation does not pass it
+// off as a current verdict.
+func TestCheckAsked(t *testing.T) {
+	latest := &Bundle{Height: 40}
+	past := &Bundle{Height: 40, AsOfHeight: 12}
+	for _, tc := range []struct {
+		name     string
+		b        *Bundle
+		atHeight int64
+		ok       bool
+	}{
+		{"latest, nothing asked", latest, 0, true},
+		{"latest, its state asked", latest, 40, true},
+		{"latest, another state asked", latest, 39, false},
+		{"past, nothing asked", past, 0, false},
+		{"past, its state asked", past, 12, true},
+		{"past, another state asked", past, 13, false},
+		{"past, the proving state asked", past, 40, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.b.CheckAsked(tc.atHeight)
+			if tc.ok {
+				require.NoError(t, err)
+			} else {
+				require.Error(t, err)
+			}
+		})
 	}
 }

@@ -79,6 +79,15 @@ func checkAnswer(b *Bundle, target *cmttypes.LightBlock) (*types.Report, error) 
 		return nil, fmt.Errorf("bundle's credential proofs do not verify against header %d: %w", target.Height, err)
 	}
 	rep := NewReport(b.ChainID, res, target)
+	if b.AsOfHeight > 0 {
+		dating := lightBlockAt(b, b.AsOfHeight+1)
+		if dating == nil {
+			return nil, fmt.Errorf("%w: it has no light block %d, the header that dates state %d (as_of_height)", ErrMalformed, b.AsOfHeight+1, b.AsOfHeight)
+		}
+		if err := rep.SetAsOf(b.AsOfHeight, dating.Time); err != nil {
+			return nil, fmt.Errorf("bundle's answer as of height %d: %w", b.AsOfHeight, err)
+		}
+	}
 	ids := res.Issuers()
 	if len(b.Issuers) != len(ids) {
 		return nil, fmt.Errorf("%w: the credential has records of issuers %v, the bundle has %d issuer records", ErrMalformed, ids, len(b.Issuers))
@@ -95,10 +104,8 @@ func checkAnswer(b *Bundle, target *cmttypes.LightBlock) (*types.Report, error) 
 	}
 	rep.SetIssuerRecords(records) // before the times: voids change which records count
 	err = rep.SetCommitTimes(func(h int64) (time.Time, error) {
-		for _, lb := range b.LightBlocks {
-			if lb.Height == h {
-				return lb.Time, nil
-			}
+		if lb := lightBlockAt(b, h); lb != nil {
+			return lb.Time, nil
 		}
 		return time.Time{}, fmt.Errorf("%w: it has no light block %d, the header that dates a record (bundles before format %q lack it: make it again with credledger prove)", ErrMalformed, h, Format)
 	})
@@ -106,6 +113,16 @@ func checkAnswer(b *Bundle, target *cmttypes.LightBlock) (*types.Report, error) 
 		return nil, err
 	}
 	return rep, nil
+}
+
+// lightBlockAt returns the bundle's light block at height h, or nil.
+func lightBlockAt(b *Bundle, h int64) *cmttypes.LightBlock {
+	for _, lb := range b.LightBlocks {
+		if lb.Height == h {
+			return lb
+		}
+	}
+	return nil
 }
 
 // NewReport returns the report of a verified credential result res, proven

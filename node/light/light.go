@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,9 @@ var (
 	// ErrStalePrimary means the primary is behind the newest block a
 	// witness shows: a verdict from it could hide newer state.
 	ErrStalePrimary = errors.New("primary is behind the chain")
+	// ErrHeaderTimes means the primary's header times disagree with the
+	// verified headers (HeightAt).
+	ErrHeaderTimes = errors.New("primary's header times do not match the verified headers")
 	// ErrNoWitness means no witness was given. CometBFT's light client
 	// cross-checks every header it verifies against at least one witness.
 	ErrNoWitness = errors.New("the light client needs at least one witness (another node of the network) to cross-check the primary")
@@ -209,6 +213,11 @@ func (c *Client) Prove(ctx context.Context, hash []byte, atHeight int64) (*bundl
 	}
 	now := time.Now()
 	stops := append(v.report.CommitHeaders(), v.target.Height)
+	if v.report.AsOfHeight > 0 {
+		stops = append(stops, v.report.AsOfHeight+1)
+		slices.Sort(stops)
+		stops = slices.Compact(stops)
+	}
 	path, err := buildPath(s.rec.candidates(), s.rootHeight, stops, func(trusted, untrusted *cmttypes.LightBlock) error {
 		return bundle.VerifyStep(trusted, untrusted, c.cfg.trustingPeriod, now)
 	})
@@ -216,7 +225,7 @@ func (c *Client) Prove(ctx context.Context, hash []byte, atHeight int64) (*bundl
 		return nil, nil, err
 	}
 	b := &bundle.Bundle{
-		Format: bundle.Format, ChainID: c.chainID, Hash: hash, Height: v.target.Height - 1,
+		Format: bundle.Format, ChainID: c.chainID, Hash: hash, Height: v.target.Height - 1, AsOfHeight: v.report.AsOfHeight,
 		Record: v.proof.Answer.Record, RecordProof: v.proof.Proof, LightBlocks: path,
 	}
 	for _, ip := range v.issuers {
@@ -464,13 +473,17 @@ type verification struct {
 	target  *cmttypes.LightBlock
 }
 
-// verifyWith runs the verify flow on session s. With atHeight 0 it takes the
-// latest state H; if header H+1 is not out, it tries header H (which proves
-// state H-1, the same state when block H changed none) and otherwise waits
-// for header H+1, like client.Client.CredentialStatus. With inOrder, the
-// headers that date the answer's records are verified before the proving
-// header, in ascending order, so that the light client reaches each from
-// the one before (Prove builds its path through them).
+// verifyWith runs the verify flow on session s. It takes the latest state
+// H; if header H+1 is not out, it tries header H (which proves state H-1,
+// the same state when block H changed none) and otherwise waits for header
+// H+1, like client.Client.CredentialStatus. With atHeight > 0 the verdict
+// is then about that past height, from the records of the latest state
+// (types.Report.SetAsOf): the state keeps every record's heights and its
+// earlier status changes, so no old state version is needed (nodes prune
+// them). With inOrder, the headers that date the answer's records (and
+// the as-of header) are verified before the proving header, in ascending
+// order, so that the light client reaches each from the one before (Prove
+// builds its path through them).
 func (c *Client) verifyWith(ctx context.Context, s *lightSession, hash []byte, atHeight int64, inOrder bool) (*verification, error) {
 	if len(hash) != types.HashSize {
 		return nil, fmt.Errorf("%w: hash is %d bytes", types.ErrBadHash, len(hash))
@@ -478,21 +491,18 @@ func (c *Client) verifyWith(ctx context.Context, s *lightSession, hash []byte, a
 	if atHeight < 0 {
 		return nil, fmt.Errorf("height %d is negative", atHeight)
 	}
-	height := atHeight
-	if atHeight == 0 {
-		// the newest state the primary and the witnesses show, not one the
-		// primary chooses: a primary that answers for an old state (hiding
-		// a revocation) is caught here, or by its own answer's height
-		var err error
-		if height, err = c.freshHeight(ctx); err != nil {
-			return nil, err
-		}
+	// the newest state the primary and the witnesses show, not one the
+	// primary chooses: a primary that answers for an old state (hiding a
+	// revocation) is caught here, or by its own answer's height
+	height, err := c.freshHeight(ctx)
+	if err != nil {
+		return nil, err
 	}
-	var wait time.Duration // an asked-for height is there or not
-	if atHeight == 0 {
-		wait = c.cfg.headerWait // the primary's newest block may not be committed yet
+	if atHeight > height {
+		return nil, types.Errorf(types.CodeHeightUnavailable, "height %d is above the latest state %d", atHeight, height)
 	}
-	p, err := c.primary.credentialAt(ctx, hash, height, wait)
+	// the primary's newest block may not be committed yet
+	p, err := c.primary.credentialAt(ctx, hash, height, c.cfg.headerWait)
 	if err != nil {
 		return nil, fmt.Errorf("query primary %s: %w", c.primary.url, err)
 	}
@@ -500,7 +510,7 @@ func (c *Client) verifyWith(ctx context.Context, s *lightSession, hash []byte, a
 		return nil, fmt.Errorf("%w: primary answered for height %d, not %d", types.ErrMalformedAnswer, p.Height, height)
 	}
 	if inOrder {
-		for _, h := range claimedCommitHeaders(p) {
+		for _, h := range claimedCommitHeaders(p, atHeight) {
 			if h > s.rootHeight {
 				if _, err := s.verifyHeader(ctx, h); err != nil {
 					return nil, err
@@ -508,36 +518,36 @@ func (c *Client) verifyWith(ctx context.Context, s *lightSession, hash []byte, a
 			}
 		}
 	}
-	if atHeight == 0 {
-		_, latest, err := c.primary.status(ctx)
-		if err != nil {
+	_, latest, err := c.primary.status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if latest <= p.Height {
+		if err := c.waitForHeader(ctx, p.Height); err != nil {
 			return nil, err
 		}
-		if latest <= p.Height {
-			if err := c.waitForHeader(ctx, p.Height); err != nil {
-				return nil, err
-			}
-			v, err := c.checkAt(ctx, s, hash, p, p.Height)
-			var mismatch *types.RootMismatchError
-			if !errors.As(err, &mismatch) {
-				return v, err
-			}
-			// block H changed the state, or the proof is false: header
-			// H+1 decides, and follows a state change at once
-			if werr := c.waitForHeader(ctx, p.Height+1); werr != nil {
-				return nil, fmt.Errorf("%w; header %d, which would prove state %d, is not out: %w", err, p.Height+1, p.Height, werr)
-			}
+		v, err := c.checkAt(ctx, s, hash, p, p.Height, atHeight)
+		var mismatch *types.RootMismatchError
+		if !errors.As(err, &mismatch) {
+			return v, err
+		}
+		// block H changed the state, or the proof is false: header H+1
+		// decides, and follows a state change at once
+		if werr := c.waitForHeader(ctx, p.Height+1); werr != nil {
+			return nil, fmt.Errorf("%w; header %d, which would prove state %d, is not out: %w", err, p.Height+1, p.Height, werr)
 		}
 	}
 	if err := c.waitForHeader(ctx, p.Height+1); err != nil {
 		return nil, err
 	}
-	return c.checkAt(ctx, s, hash, p, p.Height+1)
+	return c.checkAt(ctx, s, hash, p, p.Height+1, atHeight)
 }
 
 // checkAt light-verifies header h and checks the answer p about hash, and
-// the records of the issuers with a record of it, against its app hash.
-func (c *Client) checkAt(ctx context.Context, s *lightSession, hash []byte, p *query.CredentialProof, h int64) (*verification, error) {
+// the records of the issuers with a record of it, against its app hash;
+// with asOf > 0 the verdict is about that past height (dated by header
+// asOf+1, which it verifies too).
+func (c *Client) checkAt(ctx context.Context, s *lightSession, hash []byte, p *query.CredentialProof, h, asOf int64) (*verification, error) {
 	lb, err := s.verifyHeader(ctx, h)
 	if err != nil {
 		return nil, err
@@ -547,6 +557,15 @@ func (c *Client) checkAt(ctx context.Context, s *lightSession, hash []byte, p *q
 		return nil, fmt.Errorf("credential answer of primary %s for state %d does not verify against verified header %d: %w", c.primary.url, p.Height, h, err)
 	}
 	v := &verification{proof: p, target: lb, report: bundle.NewReport(c.chainID, res, lb)}
+	if asOf > 0 && asOf < v.report.Height {
+		dating, err := s.verifyHeader(ctx, asOf+1)
+		if err != nil {
+			return nil, fmt.Errorf("header %d, which dates state %d: %w", asOf+1, asOf, err)
+		}
+		if err := v.report.SetAsOf(asOf, dating.Time); err != nil {
+			return nil, err
+		}
+	}
 	records := make([]*types.Issuer, 0, len(res.Entries))
 	for _, id := range res.Issuers() {
 		ip, err := c.primary.issuer(ctx, id, p.Height)
@@ -606,19 +625,27 @@ func (c *Client) freshHeight(ctx context.Context) (int64, error) {
 // claimedCommitHeaders returns the headers that would date the records of
 // the unverified answer p, below its state height: only a hint of which
 // headers to verify first; nothing is trusted from it.
-func claimedCommitHeaders(p *query.CredentialProof) []int64 {
+func claimedCommitHeaders(p *query.CredentialProof, asOf int64) []int64 {
 	entries, err := types.DecodeCredentialRecord(p.Answer.Record)
 	if err != nil {
 		return nil
 	}
-	claimed := types.CredentialResult{Entries: entries}
+	claimed := types.CredentialResult{Hash: p.Answer.Hash, Entries: entries}
+	var extra []int64
+	if asOf > 0 && asOf < p.Height {
+		if claimed.AsOf(asOf) != nil {
+			return nil
+		}
+		extra = append(extra, asOf+1)
+	}
 	var out []int64
-	for _, h := range claimed.CommitHeaders() {
+	for _, h := range append(claimed.CommitHeaders(), extra...) {
 		if h <= p.Height {
 			out = append(out, h)
 		}
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // waitForHeader waits (up to the header wait) until the primary has block

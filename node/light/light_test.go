@@ -126,21 +126,41 @@ func TestLightVerifyAtHeight(t *testing.T) {
 		verdict types.Verdict
 		issuer  string
 	}{
+		// a verdict about a past height is proven from the latest state:
+		// the issuer's record is today's (issuer0 has left since)
 		{"before the anchor", ln.valid, ln.validHeight - 1, types.VerdictNotAnchored, ""},
-		{"at the anchor", ln.valid, ln.validHeight, types.VerdictValid, "active"},
+		{"at the anchor", ln.valid, ln.validHeight, types.VerdictValid, "removed"},
 		{"after the issuer was removed", ln.valid, ln.rotation.removed, types.VerdictValid, "removed"},
-		{"revoked, before the rotation", ln.revoked, ln.rotation.admitted - 1, types.VerdictRevoked, "active"},
+		{"revoked, before the rotation", ln.revoked, ln.rotation.admitted - 1, types.VerdictRevoked, "removed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			latest := ln.latestHeight(t)
 			rep, err := lc.Verify(t.Context(), tc.hash, tc.height)
 			require.NoError(t, err)
 			require.Equal(t, tc.verdict, rep.Verdict)
-			require.Equal(t, tc.height, rep.Height)
-			require.Equal(t, tc.height+1, rep.HeaderHeight)
+			require.Equal(t, tc.height, rep.AsOfHeight)
+			require.GreaterOrEqual(t, rep.Height, latest-1, "proven from the latest state")
+			require.Equal(t, rep.Height+1, rep.HeaderHeight)
+			require.False(t, rep.AsOfTime.IsZero())
+			require.True(t, rep.AsOfTime.Before(rep.HeaderTime))
 			st, _ := rep.IssuerStatus()
 			require.Equal(t, tc.issuer, st)
 		})
 	}
+	t.Run("at a time", func(t *testing.T) {
+		// the time that commits state validHeight: the anchor is in it,
+		// and not in the state before
+		at, err := lc.Verify(t.Context(), ln.valid, ln.validHeight)
+		require.NoError(t, err)
+		h, err := lc.HeightAt(t.Context(), at.AsOfTime)
+		require.NoError(t, err)
+		require.Equal(t, ln.validHeight, h)
+		h, err = lc.HeightAt(t.Context(), at.AsOfTime.Add(-time.Nanosecond))
+		require.NoError(t, err)
+		require.Equal(t, ln.validHeight-1, h)
+		_, err = lc.HeightAt(t.Context(), at.AsOfTime.Add(-24*time.Hour))
+		require.Equal(t, types.CodeHeightUnavailable, types.CodeOf(err), "before the chain: %v", err)
+	})
 	_, err := lc.Verify(t.Context(), ln.valid, ln.latestHeight(t)+1000)
 	require.Error(t, err, "a height the chain has not reached")
 }
@@ -459,9 +479,16 @@ func TestLightProveAcrossValidatorChange(t *testing.T) {
 		b, rep, err := lc.Prove(t.Context(), ln.revoked, ln.rotation.admitted-1)
 		require.NoError(t, err)
 		require.Equal(t, types.VerdictRevoked, rep.Verdict)
-		require.Equal(t, ln.rotation.admitted-1, b.Height)
+		require.Equal(t, ln.rotation.admitted-1, b.AsOfHeight)
+		require.Greater(t, b.Height, b.AsOfHeight, "proven from the latest state")
 		st, _ := rep.IssuerStatus()
-		require.Equal(t, "active", st)
+		require.Equal(t, "removed", st, "the issuer record is today's")
+		// offline, the bundle says the same
+		again, err := bundle.Verify(b, genesisRoot(t, ln), time.Now(), bundle.DefaultTrustingPeriod)
+		require.NoError(t, err)
+		require.Equal(t, types.VerdictRevoked, again.Verdict)
+		require.Equal(t, b.AsOfHeight, again.AsOfHeight)
+		require.Equal(t, rep.AsOfTime, again.AsOfTime)
 	})
 
 	if *updateBundle {

@@ -110,3 +110,15 @@ func (n *rpcNode) issuer(ctx context.Context, id string, height int64) (*query.I
 	}
 	return query.DecodeIssuer(id, r)
 }
+
+// headerTime returns the time of header h as the node says (unverified).
+func (n *rpcNode) headerTime(ctx context.Context, h int64) (time.Time, error) {
+	res, err := n.rpc.Header(ctx, &h)
+	if err != nil {
+		return time.Time{}, n.failure(err)
+	}
+	if res.Header == nil {
+		return time.Time{}, fmt.Errorf("%s %s has no header %d", n.role, n.url, h)
+	}
+	return res.Header.Time, nil
+}

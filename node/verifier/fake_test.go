@@ -70,6 +70,17 @@ func (f *fakeClient) Prove(ctx context.Context, hash []byte, atHeight int64) (*b
 	return &bundle.Bundle{Format: bundle.Format, ChainID: rep.ChainID, Hash: hash, Height: rep.Height}, rep, nil
 }
 
+// HeightAt maps a time to a height the way tests can predict: the
+// number of whole hours since 2026-01-01, and a height-unavailable error
+// before then.
+func (f *fakeClient) HeightAt(_ context.Context, t time.Time) (int64, error) {
+	h := int64(t.Sub(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) / time.Hour)
+	if h <= 0 {
+		return 0, types.Errorf(types.CodeHeightUnavailable, "%s is before the chain's first state", t)
+	}
+	return h, nil
+}
+
 // callCount returns how many calls were made.
 func (f *fakeClient) callCount() int {
 	f.mu.Lock()
@@ -226,9 +237,10 @@ func TestStaleHeader(t *testing.T) {
 	h := get(t, url+"/healthz")
 	require.Equal(t, http.StatusServiceUnavailable, h.code)
 	require.Contains(t, h.json["error"], "is the chain producing blocks?")
-	// a past state is as old as it is
-	j := requireFakeVerdict(t, get(t, url+"/v1/credentials/"+someHash+"?at_height=7"))
-	require.GreaterOrEqual(t, j["age_seconds"], float64(3600))
+	// a verdict about a past state is proven from the latest state's
+	// records: a stale proving header is refused as well
+	requireError(t, get(t, url+"/v1/credentials/"+someHash+"?at_height=7"), http.StatusServiceUnavailable, "older than the 1m0s limit")
+	requireError(t, get(t, url+"/v1/credentials/"+someHash+"?at_time=2026-01-01T07:00:00Z"), http.StatusServiceUnavailable, "older than the 1m0s limit")
 
 	_, url = newFakeServer(t, f, verifier.WithMaxAge(0))
 	requireFakeVerdict(t, get(t, url+"/v1/credentials/"+someHash))

@@ -8,13 +8,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/credledger/credledger/types"
 	"github.com/credledger/credledger/types/credential"
 	"github.com/credledger/credledger/types/credhash"
 )
 
-// credential answers GET /v1/credentials/{hash}[?issuer=ID][&at_height=N]:
+// credential answers GET /v1/credentials/{hash}[?issuer=ID][&at_height=N | &at_time=T]:
 // the verdict about the hash, about the record of the issuer ID names (a
 // member id or one of its identifiers) if given.
 func (s *Server) credential(_ http.ResponseWriter, r *http.Request) (*reply, error) {
@@ -22,7 +23,7 @@ func (s *Server) credential(_ http.ResponseWriter, r *http.Request) (*reply, err
 	if err != nil {
 		return nil, err
 	}
-	atHeight, err := parseHeight(r)
+	at, err := parsePast(r)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +33,7 @@ func (s *Server) credential(_ http.ResponseWriter, r *http.Request) (*reply, err
 			return nil, badRequest(http.StatusBadRequest, "issuer is empty: give a member id or one of its identifiers (a DID or URL), or leave the parameter out")
 		}
 	}
-	rep, err := s.verify(r.Context(), hash, atHeight)
+	rep, err := s.verify(r.Context(), hash, at)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +43,7 @@ func (s *Server) credential(_ http.ResponseWriter, r *http.Request) (*reply, err
 	return &reply{body: s.verdictJSON(rep), verdict: rep.Verdict}, nil
 }
 
-// verifyCredential answers POST /v1/verify[?issuer=ID][&at_height=N]: the
+// verifyCredential answers POST /v1/verify[?issuer=ID][&at_height=N | &at_time=T]: the
 // verdict about the credential in the body, hashed as "credledger hash"
 // does, with its own claims (issuer, validity period) checked, and the
 // checks that led to it.
@@ -50,7 +51,7 @@ func (s *Server) verifyCredential(w http.ResponseWriter, r *http.Request) (*repl
 	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 		return nil, err
 	}
-	atHeight, err := parseHeight(r)
+	at, err := parsePast(r)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func (s *Server) verifyCredential(w http.ResponseWriter, r *http.Request) (*repl
 			claims.Issuer = issuer
 		}
 	}
-	rep, err := s.verify(r.Context(), sum[:], atHeight)
+	rep, err := s.verify(r.Context(), sum[:], at)
 	if err != nil {
 		return nil, err
 	}
@@ -92,18 +93,18 @@ func (s *Server) verifyCredential(w http.ResponseWriter, r *http.Request) (*repl
 	return &reply{body: out, verdict: rep.Verdict}, nil
 }
 
-// bundle answers GET /v1/credentials/{hash}/bundle[?at_height=N]: the proof
+// bundle answers GET /v1/credentials/{hash}/bundle[?at_height=N | ?at_time=T]: the proof
 // bundle about the hash, in the format "credledger prove" writes.
 func (s *Server) bundle(_ http.ResponseWriter, r *http.Request) (*reply, error) {
 	hash, err := parseHash(r.PathValue("hash"))
 	if err != nil {
 		return nil, err
 	}
-	atHeight, err := parseHeight(r)
+	at, err := parsePast(r)
 	if err != nil {
 		return nil, err
 	}
-	b, err := s.prove(r.Context(), hash, atHeight)
+	b, err := s.prove(r.Context(), hash, at)
 	if err != nil {
 		return nil, err
 	}
@@ -161,19 +162,34 @@ func parseHash(s string) ([]byte, error) {
 	return h, nil
 }
 
-// parseHeight reads the at_height parameter: a positive integer, or 0 if
-// absent (the latest state).
-func parseHeight(r *http.Request) (int64, error) {
+// parsePast reads the at_height parameter (a positive integer) or the
+// at_time parameter (an RFC 3339 time), at most one of them; zero for
+// neither (the latest state).
+func parsePast(r *http.Request) (pastPoint, error) {
 	q := r.URL.Query()
+	var at pastPoint
+	if q.Has("at_height") && q.Has("at_time") {
+		return at, badRequest(http.StatusBadRequest, "give at_height or at_time, not both")
+	}
+	if q.Has("at_time") {
+		s := q.Get("at_time")
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return at, badRequest(http.StatusBadRequest, "at_time %q: want an RFC 3339 time such as 2026-03-01T00:00:00Z", s)
+		}
+		at.time = t
+		return at, nil
+	}
 	if !q.Has("at_height") {
-		return 0, nil
+		return at, nil
 	}
 	s := q.Get("at_height")
 	h, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || h <= 0 || s[0] == '+' {
-		return 0, badRequest(http.StatusBadRequest, "at_height %q: want a state height, a positive integer", s)
+		return at, badRequest(http.StatusBadRequest, "at_height %q: want a state height, a positive integer", s)
 	}
-	return h, nil
+	at.height = h
+	return at, nil
 }
 
 // checkContentType accepts no content type, application/json, and JSON

@@ -45,6 +45,8 @@ const (
 type LightClient interface {
 	Verify(ctx context.Context, hash []byte, atHeight int64) (*types.Report, error)
 	Prove(ctx context.Context, hash []byte, atHeight int64) (*bundle.Bundle, *types.Report, error)
+	// HeightAt returns the newest state height committed by time t.
+	HeightAt(ctx context.Context, t time.Time) (int64, error)
 }
 
 var _ LightClient = (*light.Client)(nil)
@@ -171,9 +173,9 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	metrics := promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})
 	for _, rt := range []route{
-		{pattern: "/v1/credentials/{hash}", method: http.MethodGet, params: []string{"issuer", "at_height"}, handle: s.credential},
-		{pattern: "/v1/credentials/{hash}/bundle", method: http.MethodGet, params: []string{"at_height"}, handle: s.bundle},
-		{pattern: "/v1/verify", method: http.MethodPost, params: []string{"issuer", "at_height"}, handle: s.verifyCredential},
+		{pattern: "/v1/credentials/{hash}", method: http.MethodGet, params: []string{"issuer", "at_height", "at_time"}, handle: s.credential},
+		{pattern: "/v1/credentials/{hash}/bundle", method: http.MethodGet, params: []string{"at_height", "at_time"}, handle: s.bundle},
+		{pattern: "/v1/verify", method: http.MethodPost, params: []string{"issuer", "at_height", "at_time"}, handle: s.verifyCredential},
 		{pattern: "/healthz", method: http.MethodGet, handle: s.healthz},
 		{pattern: "/metrics", method: http.MethodGet, params: []string{"*"}, handle: func(w http.ResponseWriter, r *http.Request) (*reply, error) {
 			metrics.ServeHTTP(w, r)
@@ -356,46 +358,75 @@ func (s *Server) verdictJSON(rep *types.Report) VerdictJSON {
 	return j
 }
 
-// verify asks the light client about hash as of atHeight (0: the latest
-// state) and notes the header it verified.
-func (s *Server) verify(ctx context.Context, hash []byte, atHeight int64) (*types.Report, error) {
+// verify asks the light client about hash as of the past point at (the
+// latest state when zero) and notes the header it verified.
+func (s *Server) verify(ctx context.Context, hash []byte, at pastPoint) (*types.Report, error) {
 	var rep *types.Report
 	err := s.useClient(ctx, "verify", func(ctx context.Context) error {
-		var err error
-		rep, err = s.lc.Verify(ctx, hash, atHeight)
+		h, err := s.heightOf(ctx, at)
+		if err != nil {
+			return err
+		}
+		rep, err = s.lc.Verify(ctx, hash, h)
 		return err
 	})
 	if err != nil {
-		return nil, heightError(err, atHeight)
+		return nil, heightError(err, at)
 	}
-	s.noteHeader(rep, atHeight == 0)
-	if atHeight == 0 {
-		if err := s.checkAge(rep); err != nil {
-			return nil, err
-		}
+	s.noteHeader(rep, true)
+	if err := s.checkAge(rep); err != nil {
+		return nil, err
 	}
 	return rep, nil
 }
 
-// prove asks the light client for a bundle about hash as of atHeight.
-func (s *Server) prove(ctx context.Context, hash []byte, atHeight int64) (*bundle.Bundle, error) {
+// prove asks the light client for a bundle about hash as of at.
+func (s *Server) prove(ctx context.Context, hash []byte, at pastPoint) (*bundle.Bundle, error) {
 	var b *bundle.Bundle
 	err := s.useClient(ctx, "prove", func(ctx context.Context) error {
+		h, err := s.heightOf(ctx, at)
+		if err != nil {
+			return err
+		}
 		var rep *types.Report
-		var err error
-		if b, rep, err = s.lc.Prove(ctx, hash, atHeight); err == nil {
+		if b, rep, err = s.lc.Prove(ctx, hash, h); err == nil {
 			s.noteHeader(rep, false)
 		}
 		return err
 	})
-	return b, heightError(err, atHeight)
+	return b, heightError(err, at)
+}
+
+// pastPoint is the past state a request asks about: a height (at_height),
+// or the newest state committed by a time (at_time); zero for the latest.
+type pastPoint struct {
+	height int64
+	time   time.Time
+}
+
+func (p pastPoint) String() string {
+	if !p.time.IsZero() {
+		return "at_time " + p.time.UTC().Format(time.RFC3339Nano)
+	}
+	return fmt.Sprintf("at_height %d", p.height)
+}
+
+// heightOf returns the state height at stands for (0: the latest).
+func (s *Server) heightOf(ctx context.Context, at pastPoint) (int64, error) {
+	if at.time.IsZero() {
+		return at.height, nil
+	}
+	return s.lc.HeightAt(ctx, at.time)
 }
 
 // heightError makes the failure to answer about an asked-for height that
 // the primary does not have a 404.
-func heightError(err error, atHeight int64) error {
-	if atHeight > 0 && types.CodeOf(err) == types.CodeHeightUnavailable {
-		return badRequest(http.StatusNotFound, "at_height %d: the primary has no state at this height (not reached yet, or pruned): %w", atHeight, err)
+func heightError(err error, at pastPoint) error {
+	if at != (pastPoint{}) && types.CodeOf(err) == types.CodeHeightUnavailable {
+		return badRequest(http.StatusNotFound, "%s: there is no such state: %w", at, err)
+	}
+	if errors.Is(err, types.ErrHistoryNotRetained) {
+		return badRequest(http.StatusNotFound, "%s: %w", at, err)
 	}
 	return err
 }

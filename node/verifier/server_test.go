@@ -393,7 +393,10 @@ func TestCredentialVerdicts(t *testing.T) {
 			j := requireVerdict(t, get(t, hs.URL+"/v1/credentials/"+c.hash+c.query), c.verdict)
 			require.Equal(t, strings.ToLower(c.hash), j["hash"])
 			if strings.Contains(c.query, "at_height") {
-				require.Equal(t, strings.TrimPrefix(strings.Split(c.query, "&")[0], "?at_height="), fmt.Sprint(j["height"]))
+				// about the past height, proven from the latest state
+				require.Equal(t, strings.TrimPrefix(strings.Split(c.query, "&")[0], "?at_height="), fmt.Sprint(j["at_height"]))
+				require.NotEmpty(t, j["at_time"])
+				require.Greater(t, j["height"], j["at_height"])
 			}
 		})
 	}
@@ -522,7 +525,7 @@ func TestBadInput(t *testing.T) {
 		{"at_height with a sign", "GET", "/v1/credentials/" + valid + "?at_height=%2B5", nil, "", 400, "positive integer"},
 		{"at_height empty", "GET", "/v1/credentials/" + valid + "?at_height=", nil, "", 400, "positive integer"},
 		{"at_height overflows", "GET", "/v1/credentials/" + valid + "?at_height=99999999999999999999", nil, "", 400, "positive integer"},
-		{"at_height beyond the chain", "GET", "/v1/credentials/" + valid + "?at_height=999999999", nil, "", 404, "at_height 999999999: the primary has no state at this height"},
+		{"at_height beyond the chain", "GET", "/v1/credentials/" + valid + "?at_height=999999999", nil, "", 404, "at_height 999999999: there is no such state: height 999999999 is above the latest state"},
 		{"bundle beyond the chain", "GET", "/v1/credentials/" + valid + "/bundle?at_height=999999999", nil, "", 404, "at_height 999999999"},
 		{"verify beyond the chain", "POST", "/v1/verify?at_height=999999999", tc.creds["valid"], "", 404, "at_height 999999999"},
 		{"issuer empty", "GET", "/v1/credentials/" + valid + "?issuer=", nil, "", 400, "issuer is empty"},
@@ -616,7 +619,14 @@ func TestBundleEndpoint(t *testing.T) {
 	t.Run("at a height", func(t *testing.T) {
 		a := get(t, fmt.Sprintf("%s/v1/credentials/%s/bundle?at_height=%d", hs.URL, tc.hashes["valid"], tc.validHeight-1))
 		require.Equal(t, http.StatusOK, a.code, "%s", a.raw)
-		require.Equal(t, float64(tc.validHeight-1), a.json["height"])
+		require.Equal(t, float64(tc.validHeight-1), a.json["as_of_height"])
+		require.Greater(t, a.json["height"], a.json["as_of_height"], "proven from the latest state")
+		b, err := bundle.Decode(a.raw)
+		require.NoError(t, err)
+		rep, err := bundle.Verify(b, tc.root, time.Now(), bundle.DefaultTrustingPeriod)
+		require.NoError(t, err)
+		require.NoError(t, rep.ApplyClaims(types.Claims{}))
+		require.Equal(t, types.VerdictNotAnchored, rep.Verdict, "before the anchor")
 	})
 }
 

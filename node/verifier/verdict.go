@@ -22,9 +22,15 @@ type VerdictJSON struct {
 	File    string `json:"file,omitempty"`
 	Verdict string `json:"verdict"`
 	// Issuer is the issuer whose record the verdict is about ("" if none).
-	Issuer         string `json:"issuer"`
-	Height         int64  `json:"height"`
-	AnchoredHeight int64  `json:"anchored_height"`
+	Issuer string `json:"issuer"`
+	Height int64  `json:"height"`
+	// AtHeight is the past state height the verdict is about (?at_height,
+	// ?at_time), proven from the records of state Height; AtTime is when
+	// it was committed (the time of header at_height+1). Both are absent
+	// for a verdict about state Height itself.
+	AtHeight       int64   `json:"at_height,omitempty"`
+	AtTime         *string `json:"at_time,omitempty"`
+	AnchoredHeight int64   `json:"anchored_height"`
 	// AnchoredTime is when the anchor was committed: the time of header
 	// anchored_height+1.
 	AnchoredTime *string `json:"anchored_time"`
@@ -83,6 +89,9 @@ func NewVerdictJSON(rep *types.Report, source string, now time.Time) VerdictJSON
 		Issuers: rep.Issuers(), HeaderHash: hex.EncodeToString(rep.HeaderHash), AsOf: timeString(rep.HeaderTime),
 		AgeSeconds: int64(now.Sub(rep.HeaderTime) / time.Second), Verified: true, Source: source,
 		NamedIssuer: rep.Claims.Issuer,
+	}
+	if rep.AsOfHeight > 0 {
+		j.AtHeight, j.AtTime = rep.AsOfHeight, timePtr(rep.AsOfTime)
 	}
 	if a := rep.Anchor; a != nil {
 		j.AnchoredHeight, j.AnchoredTime = a.Height, timePtr(rep.AnchorTime)

@@ -14,14 +14,18 @@ import (
 // cannot be read (for example a validUntil that is not a date-time).
 var ErrBadClaim = errors.New("credential field cannot be read")
 
-// fields are the members of a credential that Parse reads.
-type fields struct {
-	Issuer         json.RawMessage `json:"issuer"`
-	ValidFrom      json.RawMessage `json:"validFrom"`
-	ValidUntil     json.RawMessage `json:"validUntil"`
-	IssuanceDate   json.RawMessage `json:"issuanceDate"`
-	ExpirationDate json.RawMessage `json:"expirationDate"`
-}
+// Member names Parse reads. They are matched exactly: encoding/json's
+// struct decoding matches names ignoring case (and Unicode folds such as
+// "ſ" for "s"), so {"issuer":"a","Issuer":"b"} would read as issuer b
+// while every JSON-LD processor reads a.
+const (
+	memberIssuer         = "issuer"
+	memberValidFrom      = "validFrom"
+	memberValidUntil     = "validUntil"
+	memberIssuanceDate   = "issuanceDate"
+	memberExpirationDate = "expirationDate"
+	memberID             = "id"
+)
 
 // Parse reads the claims of a JSON credential. Input that is not a JSON
 // object (a credential hashed as raw bytes, say) has no claims: the zero
@@ -38,18 +42,18 @@ func Parse(data []byte) (types.Claims, error) {
 	if len(body) == 0 || body[0] != '{' {
 		return types.Claims{}, nil
 	}
-	var f fields
+	var f map[string]json.RawMessage
 	if err := json.Unmarshal(body, &f); err != nil {
 		return types.Claims{}, nil // not JSON after all: hashed raw, no claims
 	}
 	var c types.Claims
 	var err error
-	if c.Issuer, err = issuerOf(f.Issuer); err != nil {
+	if c.Issuer, err = issuerOf(f[memberIssuer]); err != nil {
 		return types.Claims{}, err
 	}
-	from, until := f.ValidFrom, f.ValidUntil
+	from, until := f[memberValidFrom], f[memberValidUntil]
 	if absent(from) && absent(until) {
-		from, until = f.IssuanceDate, f.ExpirationDate
+		from, until = f[memberIssuanceDate], f[memberExpirationDate]
 	}
 	if c.ValidFrom, err = dateOf("validFrom", from); err != nil {
 		return types.Claims{}, err
@@ -69,11 +73,9 @@ func issuerOf(raw json.RawMessage) (string, error) {
 	if json.Unmarshal(raw, &s) == nil {
 		return s, nil
 	}
-	var obj struct {
-		ID *string `json:"id"`
-	}
-	if json.Unmarshal(raw, &obj) == nil && obj.ID != nil {
-		return *obj.ID, nil
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) == nil && !absent(obj[memberID]) && json.Unmarshal(obj[memberID], &s) == nil {
+		return s, nil
 	}
 	return "", fmt.Errorf("%w: issuer must be a string or an object with a string id", ErrBadClaim)
 }

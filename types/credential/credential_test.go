@@ -65,3 +65,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Member names match exactly, as JSON-LD processors match terms: a member
+// that differs from a claim's name only in case (or by a Unicode fold) is
+// not that claim. encoding/json's struct decoding would read it as one.
+func TestParseExactMemberNames(t *testing.T) {
+	for _, tc := range []struct {
+		name, json string
+		want       types.Claims
+	}{
+		{"issuer twice, differing in case", `{"issuer":"did:web:uni-a.example","Issuer":"did:web:evil.example"}`, types.Claims{Issuer: "did:web:uni-a.example"}},
+		{"only a case variant", `{"ISSUER":"did:web:evil.example"}`, types.Claims{}},
+		{"a Unicode fold", `{"iſſuer":"b"}`, types.Claims{}},
+		{"issuer id twice", `{"issuer":{"id":"did:web:uni-a.example","ID":"did:web:evil.example"}}`, types.Claims{Issuer: "did:web:uni-a.example"}},
+		{"validUntil and a case variant", `{"validUntil":"2020-01-01T00:00:00Z","VALIDUNTIL":"2099-01-01T00:00:00Z"}`, types.Claims{ValidUntil: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := credential.Parse([]byte(tc.json))
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+}

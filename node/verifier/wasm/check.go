@@ -38,6 +38,8 @@ type VerdictJSON struct {
 	Verdict           string   `json:"verdict"`
 	Issuer            string   `json:"issuer"`
 	Height            int64    `json:"height"`
+	AtHeight          int64    `json:"at_height,omitempty"`
+	AtTime            string   `json:"at_time,omitempty"`
 	AnchoredHeight    int64    `json:"anchored_height"`
 	AnchoredTime      string   `json:"anchored_time,omitempty"`
 	Reason            string   `json:"reason"`
@@ -68,6 +70,9 @@ type Target struct {
 	// Issuer names the issuer (a member id or one of its identifiers) when
 	// the credential names none ("": none).
 	Issuer string
+	// AtHeight is the state the verdict must be about (0: the latest the
+	// bundle proves; see bundle.Bundle.CheckAsked).
+	AtHeight int64
 }
 
 // hashCredential hashes a credential file and reads its claims.
@@ -113,6 +118,9 @@ func verifyBundle(bundleJSON, genesisJSON []byte, target Target, now time.Time) 
 	}
 	if want != nil && !bytes.Equal(want, b.Hash) {
 		return nil, fmt.Errorf("the bundle is about credential %x, not %x", b.Hash, want)
+	}
+	if err := b.CheckAsked(target.AtHeight); err != nil {
+		return nil, err
 	}
 	rep, err := bundle.Verify(b, root, now, bundle.DefaultTrustingPeriod)
 	if err != nil {
@@ -164,6 +172,9 @@ func newVerdictJSON(rep *types.Report) VerdictJSON {
 		AppHash: hex.EncodeToString(rep.AppHash), HeaderHash: hex.EncodeToString(rep.HeaderHash),
 		Issuers: rep.Issuers(), NamedIssuer: rep.Claims.Issuer, ValidFrom: timeString(rep.Claims.ValidFrom),
 		ValidUntil: timeString(rep.Claims.ValidUntil), Verified: true, Source: Source,
+	}
+	if rep.AsOfHeight > 0 {
+		j.AtHeight, j.AtTime = rep.AsOfHeight, timeString(rep.AsOfTime)
 	}
 	if a := rep.Anchor; a != nil {
 		j.AnchoredHeight, j.AnchoredTime = a.Height, timeString(rep.AnchorTime)

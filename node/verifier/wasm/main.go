@@ -31,7 +31,8 @@ func jsHash(_ js.Value, args []js.Value) any {
 
 // jsVerifyBundle is credledgerVerifyBundle(bundle: Uint8Array, genesis:
 // Uint8Array, target: {credential?: Uint8Array, hash?: string, issuer?:
-// string}): a JSON string, a VerdictJSON or {"error": "..."}.
+// string, at_height?: number}): a JSON string, a VerdictJSON or {"error":
+// "..."}.
 func jsVerifyBundle(_ js.Value, args []js.Value) any {
 	if len(args) < 2 || len(args) > 3 {
 		return errorJSON("credledgerVerifyBundle takes the bundle's bytes, the genesis file's bytes and the target")
@@ -46,6 +47,9 @@ func jsVerifyBundle(_ js.Value, args []js.Value) any {
 		}
 		if is := args[2].Get("issuer"); is.Type() == js.TypeString {
 			t.Issuer = is.String()
+		}
+		if h := args[2].Get("at_height"); h.Type() == js.TypeNumber {
+			t.AtHeight = int64(h.Int())
 		}
 	}
 	out, err := verifyBundle(bytesOf(args[0]), bytesOf(args[1]), t, time.Now())

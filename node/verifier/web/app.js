@@ -410,7 +410,10 @@
       steps = steps.concat([{ name: "browser", ok: false, skip: true, detail: "not checked: this service pins no genesis file (start it with --genesis)" }]);
       return verdictResult(svc, steps, false, true);
     }
-    const br = await fetch(`v1/credentials/${hash}/bundle?at_height=${svc.height}`);
+    // the bundle proves the verdict about the state the service answered
+    // for, from the chain's latest state (which may be newer by now)
+    const svcState = svc.at_height || svc.height;
+    const br = await fetch(`v1/credentials/${hash}/bundle?at_height=${svcState}`);
     if (!br.ok) {
       const msg = await errorText(br);
       return errorResult(`The service gave no proof bundle to check in this browser: ${msg}.`, steps.concat([{ name: "browser", ok: false, detail: msg }]));
@@ -420,14 +423,16 @@
     if (issuerInput()) {
       t.issuer = issuerInput();
     }
+    t.at_height = svcState; // the bundle must be about the state the service answered for
     const local = c.verifyBundle(bundle, cfg.genesis, t);
     if (local.error) {
       return errorResult(`The proof bundle did not verify in this browser, so the service's answer cannot be trusted: ${local.error}.`,
         steps.concat([{ name: "browser", ok: false, detail: local.error }]));
     }
-    const agree = local.verdict === svc.verdict && local.hash === svc.hash && local.issuer === svc.issuer && local.height === svc.height;
+    const localState = local.at_height || local.height;
+    const agree = local.verdict === svc.verdict && local.hash === svc.hash && local.issuer === svc.issuer && localState === svcState;
     if (!agree) {
-      const msg = `the service says ${svc.verdict} (issuer ${svc.issuer || "\u2013"}, state ${svc.height}), the proof says ${local.verdict} (issuer ${local.issuer || "\u2013"}, state ${local.height})`;
+      const msg = `the service says ${svc.verdict} (issuer ${svc.issuer || "\u2013"}, state ${svcState}), the proof says ${local.verdict} (issuer ${local.issuer || "\u2013"}, state ${localState})`;
       return errorResult(`The service's answer and the proof checked in this browser disagree: ${msg}.`, steps.concat([{ name: "browser", ok: false, detail: msg }]));
     }
     steps = steps.concat([{ name: "browser", ok: true, detail: browserDetail(local, bundle.length) + ", as the service answered" }]);
