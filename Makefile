@@ -1,11 +1,12 @@
 # credledger — build, run and test.
 GO      ?= go
 BIN     := build/credledger
-FUZZTIME ?= 10s
+# FUZZTIME is how long each fuzz target runs: 10s in fuzz-smoke (make test)
+# and 10m in fuzz unless given (make fuzz FUZZTIME=30s)
 # the version and commit credledger version prints (see cmd/credledger/version.go)
 LDFLAGS := -ldflags "-X main.version=$(shell git describe --tags --dirty 2>/dev/null) -X main.commit=$(shell git describe --always --dirty --abbrev=40 --exclude='*' 2>/dev/null)"
 
-.PHONY: all build run install test test-unit fuzz-smoke proto proto-check wasm wasm-check bench lint clean
+.PHONY: all build run install test test-unit fuzz-smoke fuzz proto proto-check wasm wasm-check bench lint clean
 
 all: build
 
@@ -28,14 +29,15 @@ test-unit:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-## fuzz-smoke: run every fuzz target briefly (FUZZTIME each)
+## fuzz-smoke: run every fuzz target briefly (FUZZTIME each, default 10s); stops at the first failure
+fuzz-smoke: FUZZTIME ?= 10s
 fuzz-smoke:
-	@set -e; for pkg in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
-	  done; \
-	done
+	GO=$(GO) scripts/fuzz.sh $(FUZZTIME)
+
+## fuzz: run every fuzz target for FUZZTIME each (default 10m), then print each target's executions
+fuzz: FUZZTIME ?= 10m
+fuzz:
+	GO=$(GO) scripts/fuzz.sh -k $(FUZZTIME)
 
 ## proto: regenerate types/*.pb.go from proto/
 proto:
