@@ -35,6 +35,10 @@ type Store struct {
 	// committed is the last saved version; its tree is nil before the
 	// first commit. Replaced (never changed) by Commit.
 	committed atomic.Pointer[committedVersion]
+	// execView is the last saved version as the writer's tree sees it, for
+	// Get: block execution and CheckTx read through the writer's (large)
+	// node cache. Only the goroutine that writes may use it.
+	execView *iavl.ImmutableTree
 	// keepRecent is how many saved versions are kept (0: all)
 	keepRecent int64
 
@@ -150,12 +154,16 @@ func loadLatest(tree *iavl.MutableTree) error {
 func (s *Store) publishCommitted() error {
 	v := s.tree.Version()
 	c := &committedVersion{version: v, hash: s.tree.Hash()}
+	s.execView = nil
 	if v > 0 {
 		it, err := s.reader.GetImmutable(v)
 		if err != nil {
 			return fmt.Errorf("open committed version %d: %w", v, err)
 		}
 		c.tree = it
+		if s.execView, err = s.tree.GetImmutable(v); err != nil {
+			return fmt.Errorf("open committed version %d: %w", v, err)
+		}
 	}
 	s.committed.Store(c)
 	return nil
@@ -187,8 +195,8 @@ func (s *Store) LastCommitted() (version int64, hash []byte) {
 func (s *Store) Get(key []byte) ([]byte, error) {
 	var v []byte
 	var err error
-	if c := s.committed.Load(); c.tree != nil {
-		v, err = c.tree.Get(key)
+	if s.execView != nil {
+		v, err = s.execView.Get(key)
 	} else {
 		v, err = s.tree.Get(key)
 	}

@@ -1,0 +1,109 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkAnchorGrowth anchors CREDLEDGER_GROWTH_N credentials (default
+// 1,000,000) into one on-disk store in blocks of 30,000 (three 10,000-hash
+// txs: about a second of full-speed anchoring), FinalizeBlock and Commit
+// timed, and prints the rate of each window of CREDLEDGER_GROWTH_WINDOW
+// (default 200,000) credentials and the size of the state database after
+// it. It shows how the state machine's cost grows with the tree (issue 10,
+// target 1), apart from consensus and RPC:
+//
+//	go test -run '^$' -bench BenchmarkAnchorGrowth -benchtime 1x -timeout 60m ./app/
+//
+// CREDLEDGER_GROWTH_KEEP sets the versions kept (default 50, the node's
+// default; 0 keeps all) and CREDLEDGER_GROWTH_CACHE the node cache size.
+func BenchmarkAnchorGrowth(b *testing.B) {
+	n := envInt(b, "CREDLEDGER_GROWTH_N", 1_000_000)
+	window := envInt(b, "CREDLEDGER_GROWTH_WINDOW", 200_000)
+	keep := envInt(b, "CREDLEDGER_GROWTH_KEEP", 50)
+	cache := envInt(b, "CREDLEDGER_GROWTH_CACHE", DefaultCacheSize)
+	for range b.N {
+		dir := b.TempDir()
+		app, err := NewPersistentApplication(dir, []StoreOption{WithKeepRecent(int64(keep)), WithCacheSize(cache)})
+		require.NoError(b, err)
+		c := newTestChain(b, app, 1)
+		l := &benchLedger{c: c, is: c.issuers[0]}
+		var first float64
+		for w := 0; l.next < n; w++ {
+			b.StopTimer()
+			var blocks [][][]byte
+			for k := 0; k < window && l.next < n; {
+				txs := l.block(blockCredentials, min(3*blockCredentials, n-l.next))
+				blocks = append(blocks, txs)
+				k += 3 * blockCredentials
+			}
+			from := l.next - countHashes(blocks)
+			b.StartTimer()
+			start := time.Now()
+			var inCommit time.Duration
+			for _, txs := range blocks {
+				l.finalizeBlock(txs)
+				t0 := time.Now()
+				l.commit()
+				inCommit += time.Since(t0)
+			}
+			elapsed := time.Since(start)
+			rate := float64(l.next-from) / elapsed.Seconds()
+			if w == 0 {
+				first = rate
+			}
+			b.StopTimer()
+			size := dirSize(b, dir)
+			fmt.Printf("growth: %d..%d credentials: %.0f credentials/s (%.2f of the first window; %.0f%% of the time in Commit), app.db %d bytes = %.0f B/credential\n",
+				from, l.next, rate, rate/first, 100*inCommit.Seconds()/elapsed.Seconds(), size, float64(size)/float64(l.next))
+			b.StartTimer()
+		}
+		require.NoError(b, c.app.Close())
+	}
+}
+
+func countHashes(blocks [][][]byte) int {
+	n := 0
+	for _, txs := range blocks {
+		n += len(txs) * blockCredentials
+	}
+	return n
+}
+
+func envInt(b *testing.B, name string, def int) int {
+	b.Helper()
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	require.NoError(b, err, name)
+	return v
+}
+
+// dirSize returns the bytes of the files under dir.
+func dirSize(b *testing.B, dir string) int64 {
+	b.Helper()
+	var size int64
+	require.NoError(b, filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // a file compaction removed meanwhile
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if fi, err := d.Info(); err == nil {
+			size += fi.Size()
+		}
+		return nil
+	}))
+	return size
+}
