@@ -111,8 +111,9 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 	}
 	// skipFastStorageUpgrade=true: no fast-node index, which halves write cost;
 	// Sync: every SaveVersion is fsynced, so a committed block survives a crash;
-	// AsyncPruning: old versions are deleted in the background, not in Commit
-	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true), iavl.AsyncPruningOption(true))
+	// AsyncPruning (with WithKeepRecent): old versions are deleted by a
+	// goroutine of the tree, not in Commit; without pruning there is none
+	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true), iavl.AsyncPruningOption(o.keepRecent > 0))
 	if err := loadLatest(tree); err != nil {
 		_ = tree.Close()
 		return nil, fmt.Errorf("load state tree: %w", err)
@@ -236,7 +237,11 @@ func (s *Store) workingHash() []byte { return s.tree.WorkingHash() }
 // Commit saves the working tree as a new version and, with WithKeepRecent,
 // asks for the versions below the kept ones to be pruned.
 func (s *Store) Commit() ([]byte, int64, error) {
+	// the background pruning holds its deletes while a version is being
+	// saved (IAVL's protocol for async pruning)
+	s.tree.SetCommitting()
 	hash, v, err := s.tree.SaveVersion()
+	s.tree.UnsetCommitting()
 	if err != nil {
 		return nil, 0, fmt.Errorf("save state version: %w", err)
 	}
