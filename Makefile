@@ -6,7 +6,7 @@ BIN     := build/credledger
 # the version and commit credledger version prints (see cmd/credledger/version.go)
 LDFLAGS := -ldflags "-X main.version=$(shell git describe --tags --dirty 2>/dev/null) -X main.commit=$(shell git describe --always --dirty --abbrev=40 --exclude='*' 2>/dev/null)"
 
-.PHONY: all build run install test test-unit fuzz-smoke fuzz proto proto-check wasm wasm-check bench lint clean
+.PHONY: all build run install test test-unit fuzz-smoke fuzz faults proto proto-check wasm wasm-check bench lint clean
 
 all: build
 
@@ -38,6 +38,12 @@ fuzz-smoke:
 fuzz: FUZZTIME ?= 10m
 fuzz:
 	GO=$(GO) scripts/fuzz.sh -k $(FUZZTIME)
+
+## faults: the long fault test (4 validators under load: kill -9, SIGSTOP, kill -9 of the anchor's node and resume, kill -9 of all, full disk; 3 rounds, 100,000-hash files); prints "faults:" figures
+faults:
+	@mkdir -p build; echo "long fault test: the full log goes to build/faults.log"; \
+	CREDLEDGER_FAULTS=long $(GO) test -run '^TestFaults$$' -count=1 -timeout 90m -v ./cmd/credledger/ > build/faults.log 2>&1; status=$$?; \
+	grep -E 'faults:|^(--- |ok|FAIL)' build/faults.log; exit $$status
 
 ## proto: regenerate types/*.pb.go from proto/
 proto:

@@ -33,6 +33,7 @@ type FullNode struct {
 	Config *cmtcfg.Config
 
 	lock *homeLock
+	halt *haltWatch // see halt.go
 }
 
 // LoadCometConfig reads HOME/config/config.toml.
@@ -85,12 +86,13 @@ func NewFullNode(home string, logger log.Logger) (*FullNode, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, application, err := newCometNode(cfg, ccfg, logger)
+	halt := newHaltWatch(home)
+	n, application, err := newCometNode(cfg, ccfg, halt.logger(logger))
 	if err != nil {
 		_ = lock.release()
 		return nil, err
 	}
-	return &FullNode{Comet: n, App: application, Config: cfg, lock: lock}, nil
+	return &FullNode{Comet: n, App: application, Config: cfg, lock: lock, halt: halt}, nil
 }
 
 // newCometNode opens the app and builds the CometBFT node around it. With

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/cometbft/cometbft/libs/log"
 	"github.com/spf13/cobra"
@@ -46,7 +47,9 @@ func newLogger(level string) (log.Logger, error) {
 
 // startNode runs the node in home until SIGINT or SIGTERM, then stops it
 // and returns nil (or what went wrong while stopping); onStarted runs once
-// it is up. A second signal while it stops ends the process at once.
+// it is up. A second signal while it stops ends the process at once. If
+// the node halts on its own (a full disk), it stops it and returns the
+// *node.HaltError.
 func startNode(home, logLevel string, onStarted func(*node.FullNode)) error {
 	base, err := newLogger(logLevel)
 	if err != nil {
@@ -72,7 +75,16 @@ func startNode(home, logLevel string, onStarted func(*node.FullNode)) error {
 	if onStarted != nil {
 		onStarted(n)
 	}
-	sig := <-sigs
+	var sig os.Signal
+	select {
+	case sig = <-sigs:
+	case <-n.Halted():
+		// a failed write (full disk) stopped consensus: end the process
+		// with the reason instead of running on without voting
+		signal.Stop(sigs)
+		logger.Stopping()
+		return stopHalted(n, clog)
+	}
 	signal.Stop(sigs)
 	logger.Stopping()
 	clog.Info("stopping node", "signal", sig.String())
@@ -81,4 +93,25 @@ func startNode(home, logLevel string, onStarted func(*node.FullNode)) error {
 	}
 	clog.Info("node stopped")
 	return nil
+}
+
+// haltStopTimeout bounds the stop of a node whose consensus failed: its
+// storage may be failing, and what it committed is on disk already.
+const haltStopTimeout = 10 * time.Second
+
+// stopHalted stops a node that halted on its own (see node.HaltError) and
+// returns why it halted.
+func stopHalted(n *node.FullNode, clog log.Logger) error {
+	clog.Error("node halted, stopping", "err", n.HaltErr())
+	stopped := make(chan error, 1)
+	go func() { stopped <- n.Stop() }()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			clog.Error("stop halted node", "err", err)
+		}
+	case <-time.After(haltStopTimeout):
+		clog.Error("halted node did not stop in time; exiting anyway", "timeout", haltStopTimeout)
+	}
+	return n.HaltErr()
 }
