@@ -106,7 +106,15 @@ func setOpenProposals(st *overlay, ids []uint64) error {
 
 // newProposal stores a proposal with the proposer's yes vote and decides it
 // at once if that vote alone is enough.
+//
+// A member may have at most types.MaxOpenProposalsPerIssuer proposals open,
+// so the open list that every block reads to expire proposals stays
+// bounded by the consortium's size, whatever a member sends; another
+// member's proposals never count against it.
 func newProposal(st *overlay, bc *blockContext, proposer string, p *types.Proposal) ([]abci.Event, error) {
+	if err := checkOpenProposalsOf(st, proposer); err != nil {
+		return nil, err
+	}
 	bz, err := st.Get(types.LastProposalIDKey())
 	if err != nil {
 		return nil, err
@@ -129,6 +137,29 @@ func newProposal(st *overlay, bc *blockContext, proposer string, p *types.Propos
 		return nil, err
 	}
 	return decide(st, bc, p)
+}
+
+// checkOpenProposalsOf refuses a new proposal of proposer if it has
+// types.MaxOpenProposalsPerIssuer open already.
+func checkOpenProposalsOf(r reader, proposer string) error {
+	open, err := getOpenProposals(r)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, id := range open {
+		p, err := getProposal(r, id)
+		if err != nil {
+			return err
+		}
+		if p != nil && p.Proposer == proposer {
+			n++
+		}
+	}
+	if n >= types.MaxOpenProposalsPerIssuer {
+		return types.Errorf(types.CodeTooManyProposals, "issuer %q has %d proposals open, the most a member may have: let one be decided or expire first", proposer, n)
+	}
+	return nil
 }
 
 func proposeAdmission(st *overlay, bc *blockContext, proposer string, m *types.MsgProposeAdmission) ([]abci.Event, error) {

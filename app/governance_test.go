@@ -465,3 +465,99 @@ func TestIdentifiers(t *testing.T) {
 		})
 	}
 }
+
+// A member that floods the consortium with proposals is stopped at
+// types.MaxOpenProposalsPerIssuer open ones, so the open list every block
+// reads stays bounded; the others' proposals are not affected, and once one
+// of the flooder's proposals expires it may propose again.
+func TestOpenProposalsBoundedPerIssuer(t *testing.T) {
+	c := newGovChain(t, 4, 20)
+	flooder, other := c.issuers[0], c.issuers[1]
+	for i := range types.MaxOpenProposalsPerIssuer {
+		m, _, _ := admissionOf(fmt.Sprintf("flood%d", i))
+		c.commitOK(c.govTx(flooder, proposeAdd(m)))
+	}
+	m, _, _ := admissionOf("flood-extra")
+	extra := c.govTx(flooder, proposeAdd(m))
+	r := c.checkTx(extra)
+	require.Equal(t, uint32(types.CodeTooManyProposals), r.Code, r.Log)
+	require.Contains(t, r.Log, fmt.Sprintf("has %d proposals open", types.MaxOpenProposalsPerIssuer))
+	res, _ := c.finalize(extra)
+	require.Equal(t, uint32(types.CodeTooManyProposals), res[0].Code)
+	flooder.seq-- // the rejected tx used no sequence
+
+	// another member still proposes
+	m, _, _ = admissionOf("honest")
+	c.commitOK(c.govTx(other, proposeAdd(m)))
+
+	// after the flooder's proposals expire, it may propose again
+	for range 20 {
+		c.finalize()
+	}
+	m, _, _ = admissionOf("flood-later")
+	c.commitOK(c.govTx(flooder, proposeAdd(m)))
+}
+
+// /issuers and /proposals answer one page at a time, in id order, with the
+// id the next page starts after; bad page requests are refused.
+func TestListQueriesPaginate(t *testing.T) {
+	c := newGovChain(t, 5, 100)
+	for i := range 5 {
+		m, _, _ := admissionOf(fmt.Sprintf("cand%d", i))
+		c.commitOK(c.govTx(c.issuers[i%2], proposeAdd(m)))
+	}
+	for _, tc := range []struct {
+		path string
+		want []string
+		ids  func(r *abci.ResponseQuery) ([]string, []byte)
+	}{
+		{query.PathIssuers, []string{"issuer0", "issuer1", "issuer2", "issuer3", "issuer4"}, func(r *abci.ResponseQuery) ([]string, []byte) {
+			page, next, err := query.DecodeIssuerPage(r)
+			require.NoError(t, err)
+			var ids []string
+			for _, is := range page {
+				ids = append(ids, is.Id)
+			}
+			return ids, next
+		}},
+		{query.PathProposals, []string{"1", "2", "3", "4", "5"}, func(r *abci.ResponseQuery) ([]string, []byte) {
+			page, next, err := query.DecodeProposalPage(r)
+			require.NoError(t, err)
+			var ids []string
+			for _, p := range page {
+				ids = append(ids, fmt.Sprint(p.Id))
+			}
+			return ids, next
+		}},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			var got []string
+			var after []byte
+			pages := 0
+			for {
+				r := c.query(tc.path, query.Page(after, 2), 0)
+				require.Zero(t, r.Code, r.Log)
+				ids, next := tc.ids(r)
+				require.LessOrEqual(t, len(ids), 2)
+				got = append(got, ids...)
+				pages++
+				if len(next) == 0 {
+					break
+				}
+				after = next
+			}
+			require.Equal(t, tc.want, got)
+			require.Equal(t, 3, pages)
+			// the default page holds them all
+			ids, next := tc.ids(c.query(tc.path, nil, 0))
+			require.Equal(t, tc.want, ids)
+			require.Empty(t, next)
+
+			r := c.query(tc.path, []byte{0xff, 0xff}, 0)
+			require.Equal(t, uint32(types.CodeBadQuery), r.Code, r.Log)
+			r = c.query(tc.path, query.Page(nil, query.MaxPageSize+1), 0)
+			require.Equal(t, uint32(types.CodeBadQuery), r.Code, r.Log)
+			require.Contains(t, r.Log, "page limit")
+		})
+	}
+}

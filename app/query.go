@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -95,7 +96,7 @@ func (app *Application) queryIssuer(req *abci.RequestQuery) (*abci.ResponseQuery
 
 func (app *Application) queryIssuers(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
 	var list types.IssuerList
-	h, err := listPrefix(app.store, req.Height, types.PrefixIssuer, "issuer", func(v []byte) error {
+	h, next, err := listPage(app.store, req, types.PrefixIssuer, "issuer", func(v []byte) error {
 		var is types.Issuer
 		if err := is.Unmarshal(v); err != nil {
 			return err
@@ -106,6 +107,7 @@ func (app *Application) queryIssuers(req *abci.RequestQuery) (*abci.ResponseQuer
 	if err != nil {
 		return nil, err
 	}
+	list.Next = next
 	return marshalList(&list, "issuer list", h)
 }
 
@@ -151,7 +153,7 @@ func (app *Application) queryProposal(req *abci.RequestQuery) (*abci.ResponseQue
 
 func (app *Application) queryProposals(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
 	var list types.ProposalList
-	h, err := listPrefix(app.store, req.Height, types.PrefixProposal, "proposal", func(v []byte) error {
+	h, next, err := listPage(app.store, req, types.PrefixProposal, "proposal", func(v []byte) error {
 		var p types.Proposal
 		if err := p.Unmarshal(v); err != nil {
 			return err
@@ -162,25 +164,55 @@ func (app *Application) queryProposals(req *abci.RequestQuery) (*abci.ResponseQu
 	if err != nil {
 		return nil, err
 	}
+	list.Next = next
 	return marshalList(&list, "proposal list", h)
 }
 
-// listPrefix calls add with every value under prefix at height (0: latest)
-// in key order and returns the height read; a value add cannot decode is
-// an error naming what.
-func listPrefix(store *Store, height int64, prefix byte, what string, add func(v []byte) error) (int64, error) {
+// listPage calls add with the values of one page of the keys under prefix
+// at req.Height (0: latest), in key order: the page req.Data asks for (a
+// types.PageRequest; empty: the first page of query.DefaultPageSize). It
+// returns the height read and the id after which the next page starts
+// (nil on the last page). A value add cannot decode is an error naming
+// what. The work is bounded by the page, not by the list's length.
+func listPage(store *Store, req *abci.RequestQuery, prefix byte, what string, add func(v []byte) error) (int64, []byte, error) {
+	var page types.PageRequest
+	if err := page.Unmarshal(req.Data); err != nil {
+		return 0, nil, types.Errorf(types.CodeBadQuery, "%s list query data is not a page request: %s", what, err.Error())
+	}
+	limit := int(page.Limit)
+	switch {
+	case limit == 0:
+		limit = query.DefaultPageSize
+	case limit > query.MaxPageSize:
+		return 0, nil, types.Errorf(types.CodeBadQuery, "page limit %d is above the most, %d", limit, query.MaxPageSize)
+	}
+	start := []byte{prefix}
+	if len(page.After) > 0 {
+		// the smallest key above prefix|after
+		start = append(append(start, page.After...), 0)
+	}
 	var addErr error
-	h, err := store.IteratePrefix(height, []byte{prefix}, func(_, v []byte) bool {
-		addErr = add(v)
-		return addErr != nil
+	var lastID, next []byte
+	n := 0
+	h, err := store.IterateRange(req.Height, start, prefixEnd([]byte{prefix}), func(k, v []byte) bool {
+		if n == limit {
+			next = lastID
+			return true
+		}
+		if addErr = add(v); addErr != nil {
+			return true
+		}
+		lastID = bytes.Clone(k[1:])
+		n++
+		return false
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if addErr != nil {
-		return 0, fmt.Errorf("decode %s: %w", what, addErr)
+		return 0, nil, fmt.Errorf("decode %s: %w", what, addErr)
 	}
-	return h, nil
+	return h, next, nil
 }
 
 // marshalList encodes a list answer for height h.

@@ -387,16 +387,15 @@ func (s *Store) Prove(v int64, key []byte) (value, proof []byte, version int64, 
 	return value, proof, it.Version(), nil
 }
 
-// IteratePrefix calls fn for every key with the given prefix at version v
-// (0: latest), in key order, until fn returns false.
-func (s *Store) IteratePrefix(v int64, prefix []byte, fn func(key, value []byte) bool) (int64, error) {
+// IterateRange calls fn for every key in [start, end) (end nil: no bound)
+// at version v (0: latest), in key order, until fn returns true (stop).
+func (s *Store) IterateRange(v int64, start, end []byte, fn func(key, value []byte) (stop bool)) (int64, error) {
 	it, release, err := s.acquire(v)
 	if err != nil {
 		return 0, err
 	}
 	defer release()
-	end := prefixEnd(prefix)
-	it.IterateRange(prefix, end, true, fn)
+	it.IterateRange(start, end, true, fn)
 	return it.Version(), nil
 }
 

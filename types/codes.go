@@ -44,6 +44,7 @@ const (
 	CodeInvalidProposal   Code = 47 // malformed admission, removal or rotation fields
 	CodeIssuerNotActive   Code = 48 // removal of an issuer that is not active
 	CodeIdentifierInUse   Code = 49 // an identifier another member holds (or held)
+	CodeTooManyProposals  Code = 50 // the proposer has MaxOpenProposalsPerIssuer proposals open
 	CodeUnknownQuery      Code = 30 // unknown query path
 	CodeBadQuery          Code = 31 // malformed query data
 	CodeHeightUnavailable Code = 32 // the requested height is not stored
@@ -86,6 +87,7 @@ var codeNames = map[Code]string{
 	CodeInvalidProposal:   "invalid proposal",
 	CodeIssuerNotActive:   "issuer not active",
 	CodeIdentifierInUse:   "identifier in use",
+	CodeTooManyProposals:  "too many open proposals",
 	CodeUnknownQuery:      "unknown query path",
 	CodeBadQuery:          "bad query",
 	CodeHeightUnavailable: "height unavailable",

@@ -50,6 +50,11 @@ func ParamsKey() []byte { return []byte{PrefixParams} }
 // record that every verifier of a hash downloads.
 const MaxStatusHistory = 8
 
+// MaxOpenProposalsPerIssuer bounds the open proposals of one member, so that
+// the open-proposal list every block reads stays bounded by the number of
+// members (CodeTooManyProposals).
+const MaxOpenProposalsPerIssuer = 8
+
 // CredentialKey returns the key of the credential record of a hash: every
 // issuer's own record of it. Requires len(hash) == HashSize.
 func CredentialKey(hash []byte) []byte { return prefixed(PrefixCred, hash) }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
+
 	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 	"github.com/credledger/credledger/types/query"
@@ -112,17 +114,19 @@ func (c *Client) withTally(ctx context.Context, p *types.Proposal, height int64)
 	return newProposalView(p, issuers), nil
 }
 
-// Proposals returns every proposal with its tally.
+// Proposals returns every proposal with its tally, reading every page of
+// /proposals from one state.
 func (c *Client) Proposals(ctx context.Context) ([]*ProposalView, error) {
-	res, err := c.query(ctx, query.PathProposals, nil, 0)
+	var proposals []*types.Proposal
+	height, err := c.pages(ctx, query.PathProposals, 0, func(r *abci.ResponseQuery) ([]byte, error) {
+		page, next, err := query.DecodeProposalPage(r)
+		proposals = append(proposals, page...)
+		return next, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	proposals, err := query.DecodeProposalList(&res.Response)
-	if err != nil {
-		return nil, err
-	}
-	issuers, err := c.IssuersAt(ctx, res.Response.Height)
+	issuers, err := c.IssuersAt(ctx, height)
 	if err != nil {
 		return nil, err
 	}
@@ -133,13 +137,43 @@ func (c *Client) Proposals(ctx context.Context) ([]*ProposalView, error) {
 	return out, nil
 }
 
-// IssuersAt returns every issuer record as of height (0: latest).
+// IssuersAt returns every issuer record as of height (0: latest), reading
+// every page of /issuers from that state.
 func (c *Client) IssuersAt(ctx context.Context, height int64) ([]*types.Issuer, error) {
-	res, err := c.query(ctx, query.PathIssuers, nil, height)
-	if err != nil {
-		return nil, err
+	var issuers []*types.Issuer
+	_, err := c.pages(ctx, query.PathIssuers, height, func(r *abci.ResponseQuery) ([]byte, error) {
+		page, next, err := query.DecodeIssuerPage(r)
+		issuers = append(issuers, page...)
+		return next, err
+	})
+	return issuers, err
+}
+
+// maxPages bounds the pages pages reads of one list (a million entries).
+const maxPages = 1000
+
+// pages reads a list query page by page at height (0: the latest state,
+// then every page from the state of the first), passing each answer to
+// add, which returns where the next page starts (nil: done). It returns
+// the height read.
+func (c *Client) pages(ctx context.Context, path string, height int64, add func(*abci.ResponseQuery) ([]byte, error)) (int64, error) {
+	var after []byte
+	for range maxPages {
+		res, err := c.query(ctx, path, query.Page(after, query.MaxPageSize), height)
+		if err != nil {
+			return 0, err
+		}
+		height = res.Response.Height
+		next, err := add(&res.Response)
+		if err != nil {
+			return 0, err
+		}
+		if len(next) == 0 {
+			return height, nil
+		}
+		after = next
 	}
-	return query.DecodeIssuerList(&res.Response)
+	return 0, fmt.Errorf("%s: more than %d pages", path, maxPages)
 }
 
 // Issuer returns one issuer record, checked against the app hash of the

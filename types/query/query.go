@@ -18,7 +18,9 @@ const (
 	// PathIssuer takes an issuer id and returns the encoded types.Issuer
 	// (empty if unknown) with one ProofOp for its key.
 	PathIssuer = "/issuer"
-	// PathIssuers returns a types.IssuerList of every issuer (no proof).
+	// PathIssuers takes an encoded types.PageRequest (empty: the first
+	// page) and returns a types.IssuerList of one page of issuers in id
+	// order (no proof).
 	PathIssuers = "/issuers"
 	// PathSequence takes an issuer id and returns its next sequence number
 	// (types.EncodeSequence, no proof).
@@ -28,9 +30,28 @@ const (
 	// PathProposal takes a proposal id (types.EncodeProposalID) and returns
 	// the encoded types.Proposal (empty if unknown) with one ProofOp.
 	PathProposal = "/proposal"
-	// PathProposals returns a types.ProposalList of every proposal (no proof).
+	// PathProposals takes an encoded types.PageRequest (empty: the first
+	// page) and returns a types.ProposalList of one page of proposals in
+	// id order (no proof).
 	PathProposals = "/proposals"
 )
+
+// Page sizes of the list queries: a page has at most MaxPageSize entries,
+// DefaultPageSize when the request names no limit.
+const (
+	DefaultPageSize = 100
+	MaxPageSize     = 1000
+)
+
+// Page returns the query data of a list query for the page after after
+// (nil: the first) with at most limit entries (0: DefaultPageSize).
+func Page(after []byte, limit uint32) []byte {
+	bz, err := (&types.PageRequest{After: after, Limit: limit}).Marshal()
+	if err != nil {
+		panic(fmt.Sprintf("encode page request: %v", err)) // cannot fail
+	}
+	return bz
+}
 
 // Paths lists every query path, for messages that name them.
 var Paths = []string{PathCredential, PathIssuer, PathIssuers, PathSequence, PathParams, PathProposal, PathProposals}
@@ -94,13 +115,14 @@ func DecodeParams(r *abci.ResponseQuery) (types.Params, error) {
 	return p, nil
 }
 
-// DecodeIssuerList decodes an /issuers answer.
-func DecodeIssuerList(r *abci.ResponseQuery) ([]*types.Issuer, error) {
+// DecodeIssuerPage decodes an /issuers answer: one page of issuers and
+// the after of the next page (nil: it was the last).
+func DecodeIssuerPage(r *abci.ResponseQuery) ([]*types.Issuer, []byte, error) {
 	var list types.IssuerList
 	if err := list.Unmarshal(r.Value); err != nil {
-		return nil, fmt.Errorf("%w: decode issuer list: %w", types.ErrMalformedAnswer, err)
+		return nil, nil, fmt.Errorf("%w: decode issuer list: %w", types.ErrMalformedAnswer, err)
 	}
-	return list.Issuers, nil
+	return list.Issuers, list.Next, nil
 }
 
 // DecodeProposal decodes a /proposal answer about id; it returns nil if
@@ -119,11 +141,12 @@ func DecodeProposal(id uint64, r *abci.ResponseQuery) (*types.Proposal, error) {
 	return &p, nil
 }
 
-// DecodeProposalList decodes a /proposals answer.
-func DecodeProposalList(r *abci.ResponseQuery) ([]*types.Proposal, error) {
+// DecodeProposalPage decodes a /proposals answer: one page of proposals
+// and the after of the next page (nil: it was the last).
+func DecodeProposalPage(r *abci.ResponseQuery) ([]*types.Proposal, []byte, error) {
 	var list types.ProposalList
 	if err := list.Unmarshal(r.Value); err != nil {
-		return nil, fmt.Errorf("%w: decode proposal list: %w", types.ErrMalformedAnswer, err)
+		return nil, nil, fmt.Errorf("%w: decode proposal list: %w", types.ErrMalformedAnswer, err)
 	}
-	return list.Proposals, nil
+	return list.Proposals, list.Next, nil
 }
