@@ -29,7 +29,9 @@ var _ abci.Application = (*Application)(nil)
 // and ProcessProposal, FinalizeBlock, Commit) holds mu, so they run one at
 // a time as CometBFT expects; Query and Info hold no lock and read only
 // committed, immutable versions of the state, so a verifier's query is
-// answered while a block executes.
+// answered while a block executes. Of the state sync calls (snapshot.go),
+// OfferSnapshot and ApplySnapshotChunk hold mu; ListSnapshots and
+// LoadSnapshotChunk read snapshot files only.
 type Application struct {
 	abci.BaseApplication
 
@@ -54,6 +56,9 @@ type Application struct {
 	// to the committed height when it was first held (see CheckTx); a
 	// mempool policy of this node, never part of the state
 	held map[[sha256.Size]byte]int64
+	// snapshots takes, serves and restores state sync snapshots (see
+	// snapshot.go and WithSnapshots)
+	snapshots snapshotter
 }
 
 // Option configures an Application.

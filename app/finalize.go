@@ -53,6 +53,7 @@ func (app *Application) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.
 	}
 	app.logger.Info("committed state", "height", version, "txs", n, "app_hash", fmt.Sprintf("%X", hash))
 	app.observeState()
+	app.snapshotAfterCommit(version)
 	return &abci.ResponseCommit{}, nil
 }
 

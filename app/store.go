@@ -114,7 +114,20 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 	// AsyncPruning (with WithKeepRecent): old versions are deleted by a
 	// goroutine of the tree, not in Commit; without pruning there is none
 	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true), iavl.AsyncPruningOption(o.keepRecent > 0))
-	if err := loadLatest(tree); err != nil {
+	err := loadLatest(tree)
+	if errors.Is(err, errNoCompleteVersion) {
+		// nodes of a version that was never saved, and nothing saved
+		// before it: what a state sync restore killed before its end
+		// leaves (CometBFT records nothing until a restore completes).
+		// Start empty; the node state-syncs (or replays) again.
+		_ = tree.Close()
+		if err := (&Store{db: db}).wipe(); err != nil {
+			return nil, fmt.Errorf("load state tree: clear an interrupted restore: %w", err)
+		}
+		tree = iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true), iavl.AsyncPruningOption(o.keepRecent > 0))
+		err = loadLatest(tree)
+	}
+	if err != nil {
 		_ = tree.Close()
 		return nil, fmt.Errorf("load state tree: %w", err)
 	}
@@ -145,10 +158,17 @@ func loadLatest(tree *iavl.MutableTree) error {
 		return fmt.Errorf("drop partially saved version %d: %w", latest, err)
 	}
 	if _, err := tree.Load(); err != nil {
+		if errors.Is(err, iavl.ErrVersionDoesNotExist) {
+			return fmt.Errorf("%w (partial version %d dropped)", errNoCompleteVersion, latest)
+		}
 		return fmt.Errorf("after dropping partially saved version %d: %w", latest, err)
 	}
 	return nil
 }
+
+// errNoCompleteVersion means the database holds nodes but no completely
+// saved version.
+var errNoCompleteVersion = errors.New("no completely saved state version")
 
 // publishCommitted makes the tree's last saved version the one readers
 // see.

@@ -18,8 +18,9 @@ func Path(home string) string { return filepath.Join(home, "config", FileName) }
 
 // Config is a node's credledger settings.
 type Config struct {
-	State  StateConfig  `toml:"state"`
-	Client ClientConfig `toml:"client"`
+	State     StateConfig     `toml:"state"`
+	StateSync StateSyncConfig `toml:"statesync"`
+	Client    ClientConfig    `toml:"client"`
 }
 
 // StateConfig configures the IAVL state store.
@@ -32,6 +33,18 @@ type StateConfig struct {
 	// cover queries that span a commit and state sync snapshots being
 	// written (those are held until done).
 	KeepRecent int64 `toml:"keep_recent"`
+}
+
+// StateSyncConfig configures the state sync snapshots the node takes and
+// serves to joining nodes (written in HOME/data/snapshots). How a joining
+// node state syncs is CometBFT's [statesync] in config.toml.
+type StateSyncConfig struct {
+	// SnapshotInterval is how often the node takes a snapshot, in blocks
+	// (0: never). A snapshot of height H is written in the background
+	// after block H is committed.
+	SnapshotInterval uint64 `toml:"snapshot_interval"`
+	// SnapshotKeepRecent is how many of the newest snapshots are kept.
+	SnapshotKeepRecent uint32 `toml:"snapshot_keep_recent"`
 }
 
 // ClientConfig holds defaults for the issuer and status commands.
@@ -61,11 +74,19 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // DefaultKeepRecent is the number of state versions a new node keeps.
 const DefaultKeepRecent = 50
 
+// DefaultSnapshotInterval is how often a new node takes a state sync
+// snapshot, in blocks.
+const DefaultSnapshotInterval = 1000
+
+// DefaultSnapshotKeepRecent is how many snapshots a new node keeps.
+const DefaultSnapshotKeepRecent = 2
+
 // DefaultConfig returns the settings of a new node.
 func DefaultConfig() *Config {
 	return &Config{
-		State:  StateConfig{CacheSize: 1_000_000, KeepRecent: DefaultKeepRecent},
-		Client: ClientConfig{Node: "http://127.0.0.1:26657", CommitTimeout: Duration{60 * time.Second}},
+		State:     StateConfig{CacheSize: 1_000_000, KeepRecent: DefaultKeepRecent},
+		StateSync: StateSyncConfig{SnapshotInterval: DefaultSnapshotInterval, SnapshotKeepRecent: DefaultSnapshotKeepRecent},
+		Client:    ClientConfig{Node: "http://127.0.0.1:26657", CommitTimeout: Duration{60 * time.Second}},
 	}
 }
 
@@ -102,6 +123,14 @@ func (c StateConfig) ValidateBasic() error {
 	return nil
 }
 
+// ValidateBasic checks the statesync section.
+func (c StateSyncConfig) ValidateBasic() error {
+	if c.SnapshotInterval > 0 && c.SnapshotKeepRecent == 0 {
+		return errors.New("snapshot_keep_recent 0: must be at least 1 when snapshot_interval is set (snapshot_interval = 0 takes none)")
+	}
+	return nil
+}
+
 // ValidateBasic checks the client section.
 func (c ClientConfig) ValidateBasic() error {
 	if c.Node == "" {
@@ -117,6 +146,9 @@ func (c ClientConfig) ValidateBasic() error {
 func (c *Config) ValidateBasic() error {
 	if err := c.State.ValidateBasic(); err != nil {
 		return InSectionError{Section: "state", Err: err}
+	}
+	if err := c.StateSync.ValidateBasic(); err != nil {
+		return InSectionError{Section: "statesync", Err: err}
 	}
 	if err := c.Client.ValidateBasic(); err != nil {
 		return InSectionError{Section: "client", Err: err}

@@ -1,12 +1,15 @@
 package node
 
 import (
+	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,8 +17,10 @@ import (
 	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/credledger/credledger/config"
 	"github.com/credledger/credledger/node/keys"
 	"github.com/credledger/credledger/types"
 )
@@ -47,6 +52,12 @@ type InitOptions struct {
 	// Identifiers are the founding issuer's identifiers (DIDs or URLs its
 	// credentials name in their issuer field); unused when joining.
 	Identifiers []string
+	// StateSync, when set (only with Genesis), makes the joining node
+	// restore a recent state sync snapshot from its peers instead of
+	// replaying every block: the RPC URLs of at least two members' nodes,
+	// which give the trust height and hash (see TrustPoint) and serve the
+	// light client that verifies the snapshot's app hash.
+	StateSync []string
 }
 
 // DevIdentifier is the identifier credledger dev gives its issuer.
@@ -70,6 +81,9 @@ type InitResult struct {
 	ValidatorPubKey string
 	// Joined is true when the home joins an existing network (--genesis).
 	Joined bool
+	// Trust is the trust root the node state syncs from (nil without
+	// StateSync): the operator compares it with another member's.
+	Trust *TrustPoint
 }
 
 // ErrHomeExists is returned when a home already holds a genesis file.
@@ -122,6 +136,22 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 	if _, err := os.Stat(cfg.GenesisFile()); err == nil {
 		return nil, fmt.Errorf("%w: %s exists; use another --home or remove it", ErrHomeExists, cfg.GenesisFile())
 	}
+	var trust *TrustPoint
+	if len(opts.StateSync) > 0 {
+		if joined == nil {
+			return nil, errors.New("--state-sync needs --genesis: only a node that joins an existing network state syncs")
+		}
+		if opts.Peers == "" {
+			return nil, errors.New("--state-sync needs --peers: the snapshots come from the peers")
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), trustFetchTimeout)
+		defer cancel()
+		var err error
+		if trust, err = FetchTrustPoint(ctx, joined.ChainID, opts.StateSync); err != nil {
+			return nil, fmt.Errorf("--state-sync: %w", err)
+		}
+		setStateSync(cfg, trust)
+	}
 	if err := RaiseLimits(cfg, params); err != nil {
 		return nil, err
 	}
@@ -161,15 +191,100 @@ func InitHome(opts InitOptions) (*InitResult, error) {
 	if err := doc.SaveAs(cfg.GenesisFile()); err != nil {
 		return nil, fmt.Errorf("write genesis: %w", err)
 	}
-	if err := finishHome(cfg, opts.Peers); err != nil {
+	if err := finishHome(cfg, opts.Peers, config.DefaultConfig()); err != nil {
 		return nil, err
 	}
 	return &InitResult{
 		Home: opts.Home, ChainID: opts.ChainID, IssuerID: opts.IssuerID,
 		KeyPath: keys.Path(opts.Home, opts.IssuerID), RPCAddr: RPCURL(cfg), NodeID: string(nodeKey.ID()),
 		SigningPubKey: hex.EncodeToString(key.PublicKey()), ValidatorPubKey: hex.EncodeToString(valPub),
-		Joined: joined != nil,
+		Joined: joined != nil, Trust: trust,
 	}, nil
+}
+
+// trustFetchTimeout bounds the queries FetchTrustPoint makes.
+const trustFetchTimeout = 20 * time.Second
+
+// TrustPoint is a block that a state syncing node's light client starts
+// from, with the RPC servers it was read from.
+type TrustPoint struct {
+	Height  int64
+	Hash    string // hex, uppercase
+	Servers []string
+}
+
+// ErrTrustDisagree is returned when the RPC servers given for state sync
+// disagree about a block or the chain.
+var ErrTrustDisagree = errors.New("state sync servers disagree")
+
+// FetchTrustPoint asks every server (at least two, RPC URLs of nodes of
+// chainID) for its latest height and takes the lowest, then asks each for
+// the hash of that block and requires them all to agree. The result is as
+// trustworthy as the servers: the operator should compare it with a member
+// out of band.
+func FetchTrustPoint(ctx context.Context, chainID string, servers []string) (*TrustPoint, error) {
+	if len(servers) < 2 {
+		return nil, fmt.Errorf("give at least two RPC servers (CometBFT's light client cross-checks them), got %d", len(servers))
+	}
+	servers = slices.Clone(servers)
+	clients := make([]*rpchttp.HTTP, len(servers))
+	var height int64
+	for i, s := range servers {
+		s = strings.TrimSpace(s)
+		if !strings.Contains(s, "://") {
+			s = "http://" + s
+		}
+		servers[i] = s
+		c, err := rpchttp.New(s, "/websocket")
+		if err != nil {
+			return nil, fmt.Errorf("rpc server %s: %w", s, err)
+		}
+		st, err := c.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("rpc server %s: status: %w", s, err)
+		}
+		if st.NodeInfo.Network != chainID {
+			return nil, fmt.Errorf("%w: %s is on chain %q, the genesis is of %q", ErrTrustDisagree, s, st.NodeInfo.Network, chainID)
+		}
+		if h := st.SyncInfo.LatestBlockHeight; i == 0 || h < height {
+			height = h
+		}
+		clients[i] = c
+	}
+	if height < 1 {
+		return nil, fmt.Errorf("rpc servers have no blocks yet")
+	}
+	var hash []byte
+	for i, c := range clients {
+		res, err := c.Commit(ctx, &height)
+		if err != nil {
+			return nil, fmt.Errorf("rpc server %s: commit %d: %w", servers[i], height, err)
+		}
+		if res.SignedHeader.Header == nil || res.SignedHeader.Commit == nil || res.Header.Height != height {
+			return nil, fmt.Errorf("rpc server %s: no header for height %d", servers[i], height)
+		}
+		h := res.Header.Hash()
+		if !bytes.Equal(h, res.Commit.BlockID.Hash) {
+			return nil, fmt.Errorf("rpc server %s: header %d hashes to %X but its commit is for %X", servers[i], height, h, res.Commit.BlockID.Hash)
+		}
+		if i == 0 {
+			hash = h
+		} else if !bytes.Equal(h, hash) {
+			return nil, fmt.Errorf("%w: block %d is %X on %s but %X on %s: do not join until you know which one is the network's", ErrTrustDisagree, height, hash, servers[0], h, servers[i])
+		}
+	}
+	return &TrustPoint{Height: height, Hash: fmt.Sprintf("%X", hash), Servers: servers}, nil
+}
+
+// setStateSync makes the node in cfg state sync from trust.
+func setStateSync(cfg *cmtcfg.Config, trust *TrustPoint) {
+	cfg.StateSync.Enable = true
+	cfg.StateSync.RPCServers = trust.Servers
+	cfg.StateSync.TrustHeight = trust.Height
+	cfg.StateSync.TrustHash = trust.Hash
+	// CometBFT's default trust period (a week): the node must be started
+	// within it of the trust block
+	cfg.StateSync.TrustPeriod = cmtcfg.DefaultStateSyncConfig().TrustPeriod
 }
 
 // validatePeers checks a comma-separated list of ID@HOST:PORT.

@@ -28,6 +28,9 @@ type TestnetOptions struct {
 	BasePort    int
 	Params      types.Params // default types.DefaultParams()
 	GenesisTime time.Time    // default now
+	// SnapshotInterval is every node's state sync snapshot interval in
+	// blocks (credledger.toml [statesync] snapshot_interval; 0: none).
+	SnapshotInterval uint64
 }
 
 // TestnetNode describes one generated node; nodes.json is an array of them.
@@ -118,7 +121,9 @@ func InitTestnet(opts TestnetOptions) ([]TestnetNode, error) {
 				peers = append(peers, n.NodeID+"@"+n.P2P)
 			}
 		}
-		if err := finishHome(cfg, strings.Join(peers, ",")); err != nil {
+		ccfg := config.DefaultConfig()
+		ccfg.StateSync.SnapshotInterval = opts.SnapshotInterval
+		if err := finishHome(cfg, strings.Join(peers, ","), ccfg); err != nil {
 			return nil, err
 		}
 		if err := doc.SaveAs(cfg.GenesisFile()); err != nil {
@@ -136,11 +141,10 @@ func InitTestnet(opts TestnetOptions) ([]TestnetNode, error) {
 }
 
 // finishHome sets the persistent peers, rewrites config.toml and writes
-// credledger.toml pointing the CLI at this node's RPC.
-func finishHome(cfg *cmtcfg.Config, peers string) error {
+// ccfg as credledger.toml, pointing the CLI at this node's RPC.
+func finishHome(cfg *cmtcfg.Config, peers string, ccfg *config.Config) error {
 	cfg.P2P.PersistentPeers = peers
 	cmtcfg.WriteConfigFile(filepath.Join(cfg.RootDir, "config", "config.toml"), cfg)
-	ccfg := config.DefaultConfig()
 	ccfg.Client.Node = RPCURL(cfg)
 	return ccfg.Save(config.Path(cfg.RootDir))
 }

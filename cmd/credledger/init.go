@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -37,6 +38,7 @@ func newInitCmd() *cobra.Command {
 	f.IntVar(&opts.BasePort, "base-port", 0, "listen on 127.0.0.1: p2p on P, RPC on P+1, metrics on P+2 (default: CometBFT's ports)")
 	f.StringVar(&opts.Genesis, "genesis", "", "join an existing network: its genesis.json (the node starts as a full node)")
 	f.StringVar(&opts.Peers, "peers", "", "persistent peers, NODE_ID@HOST:PORT[,...]")
+	f.StringSliceVar(&opts.StateSync, "state-sync", nil, "with --genesis: restore a recent snapshot instead of replaying every block; the RPC URLs of two or more members' nodes, RPC,RPC (they give the trust height and hash, printed to compare)")
 	f.StringSliceVar(&opts.Identifiers, "identifier", nil, "a DID or URL the founding issuer's credentials name in their issuer field (repeatable)")
 	return cmd
 }
@@ -49,5 +51,9 @@ func printInit(cmd *cobra.Command, res *node.InitResult) {
 		fmt.Fprintf(w, `this node joins as a full node; to make %[1]s an issuer and validator, ask a member to run:
   credledger issuer propose-add --id %[1]s --name NAME --issuer-pubkey %[2]s --validator-pubkey %[3]s --power 10 --from MEMBER_KEY --home MEMBER_HOME
 `, res.IssuerID, res.SigningPubKey, res.ValidatorPubKey)
+	}
+	if t := res.Trust; t != nil {
+		fmt.Fprintf(w, "state sync from %s: trust height %d, hash %s: compare with another member before starting\n",
+			strings.Join(t.Servers, ","), t.Height, t.Hash)
 	}
 }

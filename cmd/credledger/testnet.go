@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/credledger/credledger/config"
 	"github.com/credledger/credledger/node"
 	"github.com/credledger/credledger/types"
 )
@@ -13,7 +14,7 @@ func newTestnetCmd() *cobra.Command {
 	var opts node.TestnetOptions
 	var expiry int64
 	cmd := &cobra.Command{
-		Use:   "testnet --validators N --output DIR [--chain-id ID] [--base-port P]",
+		Use:   "testnet --validators N --output DIR [--chain-id ID] [--base-port P] [--snapshot-interval N]",
 		Short: "Write the homes of an N-validator network on 127.0.0.1",
 		Long: `Write DIR/node0..node{N-1} (each a complete home with its issuer key keys/issuerI.json),
 one shared genesis in which issuerI is validator I with equal power, peers wired to
@@ -41,6 +42,7 @@ Run them with scripts/localnet.sh start DIR.`,
 	f.StringVar(&opts.Output, "output", "", "directory to write the node homes into")
 	f.StringVar(&opts.ChainID, "chain-id", "credledger-testnet", "chain id")
 	f.IntVar(&opts.BasePort, "base-port", node.DefaultTestnetBasePort, "first port: node I uses P+10*I (p2p), P+10*I+1 (RPC) and P+10*I+2 (metrics)")
+	f.Uint64Var(&opts.SnapshotInterval, "snapshot-interval", config.DefaultSnapshotInterval, "every node takes a state sync snapshot every N blocks (0: none)")
 	f.Int64Var(&expiry, "proposal-expiry", types.DefaultParams().ProposalExpiryBlocks, "blocks a governance proposal stays open")
 	return cmd
 }
