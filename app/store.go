@@ -15,6 +15,8 @@ import (
 
 // DefaultCacheSize is the default IAVL node cache size (nodes). A larger
 // cache speeds up inserts into a large tree; 1M nodes use roughly 300 MB.
+// The store has two caches of this size: the writer's (block execution)
+// and the readers' (queries).
 const DefaultCacheSize = 1_000_000
 
 // Store is the app's state: one IAVL tree whose root hash is the app hash.
@@ -131,7 +133,7 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 		_ = tree.Close()
 		return nil, fmt.Errorf("load state tree: %w", err)
 	}
-	reader := iavl.NewMutableTree(db, max(o.cacheSize/4, 1000), true, iavl.NewNopLogger())
+	reader := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger())
 	s := &Store{db: db, tree: tree, reader: reader, keepRecent: o.keepRecent,
 		reading: map[int64]int{}, pinned: map[int64]int{}}
 	if err := s.publishCommitted(); err != nil {

@@ -25,7 +25,8 @@ type Config struct {
 
 // StateConfig configures the IAVL state store.
 type StateConfig struct {
-	// CacheSize is the IAVL node cache size, in nodes (about 300 bytes each).
+	// CacheSize is the size of each of the IAVL node caches (block execution,
+	// queries), in nodes (about 300 bytes each).
 	CacheSize int `toml:"cache_size"`
 	// KeepRecent is how many of the newest state versions the node keeps
 	// (0: every version, forever). Verdicts, including those about a past

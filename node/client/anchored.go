@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"github.com/credledger/credledger/types"
 	"github.com/credledger/credledger/types/query"
@@ -65,7 +66,9 @@ feed:
 
 // anchoredBy asks the node whether issuer has anchored hash.
 func (c *Client) anchoredBy(ctx context.Context, issuer string, hash []byte) (bool, error) {
-	res, err := c.rpc.ABCIQueryWithOptions(ctx, query.PathCredential, hash, rpcclient.ABCIQueryOptions{})
+	res, err := read(ctx, func() (*coretypes.ResultABCIQuery, error) {
+		return c.rpc.ABCIQueryWithOptions(ctx, query.PathCredential, hash, rpcclient.ABCIQueryOptions{})
+	})
 	if err != nil {
 		return false, c.rpcFailure(err)
 	}

@@ -60,6 +60,31 @@ func (c *Client) rpcFailure(err error) error {
 	return fmt.Errorf("%w: cannot reach %s (is the node running? start one with `credledger dev`, or pass --node URL): %w", ErrUnreachable, c.url, err)
 }
 
+// readRetries are the pauses before the retries of a read that failed in
+// transport: a node's RPC server may close a kept-alive connection just as
+// the client reuses it (the POST then fails with EOF or a reset), and Go
+// retries no POST itself. Reads are idempotent; sends are never retried.
+var readRetries = []time.Duration{100 * time.Millisecond, 500 * time.Millisecond}
+
+// read calls fn, again after each of readRetries while it fails without
+// an answer from the node (an RPC error answer is returned at once).
+func read[T any](ctx context.Context, fn func() (T, error)) (T, error) {
+	res, err := fn()
+	for _, pause := range readRetries {
+		var answered *rpctypes.RPCError
+		if err == nil || errors.As(err, &answered) || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return res, err
+		case <-time.After(pause):
+		}
+		res, err = fn()
+	}
+	return res, err
+}
+
 // ChainInfo is what the node says about its chain.
 type ChainInfo struct {
 	ChainID      string
@@ -68,7 +93,7 @@ type ChainInfo struct {
 
 // Status returns the node's chain id and latest block height.
 func (c *Client) Status(ctx context.Context) (*ChainInfo, error) {
-	st, err := c.rpc.Status(ctx)
+	st, err := read(ctx, func() (*coretypes.ResultStatus, error) { return c.rpc.Status(ctx) })
 	if err != nil {
 		return nil, c.rpcFailure(err)
 	}
@@ -78,7 +103,9 @@ func (c *Client) Status(ctx context.Context) (*ChainInfo, error) {
 // query runs an ABCI query with proofs and turns a non-zero code into a
 // *types.CodeError.
 func (c *Client) query(ctx context.Context, path string, data []byte, height int64) (*coretypes.ResultABCIQuery, error) {
-	res, err := c.rpc.ABCIQueryWithOptions(ctx, path, data, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
+	res, err := read(ctx, func() (*coretypes.ResultABCIQuery, error) {
+		return c.rpc.ABCIQueryWithOptions(ctx, path, data, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
+	})
 	if err != nil {
 		return nil, c.rpcFailure(err)
 	}

@@ -167,7 +167,7 @@ func (c *Client) broadcast(ctx context.Context, key *keys.Key, chainID string, s
 func (c *Client) waitCommitted(ctx context.Context, txHash []byte, timeout time.Duration) (*coretypes.ResultTx, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		res, err := c.rpc.Tx(ctx, txHash, false)
+		res, err := read(ctx, func() (*coretypes.ResultTx, error) { return c.rpc.Tx(ctx, txHash, false) })
 		if err == nil {
 			if res.TxResult.Code != 0 {
 				return res, &types.CodeError{Code: types.Code(res.TxResult.Code), Msg: res.TxResult.Log}
