@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/cosmos/iavl"
 	"github.com/stretchr/testify/require"
 
 	"github.com/credledger/credledger/types"
@@ -112,4 +113,25 @@ func TestPruningKeepsPastStatusAnswerable(t *testing.T) {
 // keepingStore returns an in-memory store keeping keep versions (0: all).
 func keepingStore(keep int64) *Store {
 	return NewMemStore(WithCacheSize(10_000), WithKeepRecent(keep))
+}
+
+// The background pruner deletes old versions from the database (not only
+// from what readers may ask for): after it has run, a store reopened on the
+// same database finds no root of a pruned version.
+func TestPrunerDeletesOldVersions(t *testing.T) {
+	dir := t.TempDir()
+	a, err := NewPersistentApplication(dir, []StoreOption{WithCacheSize(10_000), WithKeepRecent(2)})
+	require.NoError(t, err)
+	c := newTestChain(t, a, 1)
+	for i := range 12 {
+		c.commitOK(c.tx(c.issuers[0], anchorMsg(testHashes(100*i, 100)...)))
+	}
+	require.NoError(t, a.Close()) // waits for the pruner
+	s, err := OpenStore(dir)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	_, err = s.reader.GetImmutable(c.height - 5)
+	require.ErrorIs(t, err, iavl.ErrVersionDoesNotExist, "version %d was pruned", c.height-5)
+	_, err = s.reader.GetImmutable(c.height - 1)
+	require.NoError(t, err, "a kept version")
 }

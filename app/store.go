@@ -53,6 +53,13 @@ type Store struct {
 	pinned map[int64]int
 	// prunedTo is the newest version pruning was asked to delete
 	prunedTo int64
+
+	// pruneTo passes the version to prune up to to the pruner goroutine
+	// (see pruneLoop); pruned is closed when it has stopped, and pruneErr
+	// holds its first failure, which the next Commit returns
+	pruneTo  chan int64
+	pruned   chan struct{}
+	pruneErr atomic.Pointer[error]
 }
 
 // committedVersion is a saved version of the tree.
@@ -113,9 +120,11 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 	}
 	// skipFastStorageUpgrade=true: no fast-node index, which halves write cost;
 	// Sync: every SaveVersion is fsynced, so a committed block survives a crash;
-	// AsyncPruning (with WithKeepRecent): old versions are deleted by a
-	// goroutine of the tree, not in Commit; without pruning there is none
-	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true), iavl.AsyncPruningOption(o.keepRecent > 0))
+	// no AsyncPruning: IAVL's background pruner shares the tree's write
+	// batch, and after a failed write (a full disk) it crashed the process
+	// with "sync: unlock of unlocked mutex" instead of letting the node
+	// stop cleanly (the long fault test); pruneLoop prunes instead
+	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true))
 	err := loadLatest(tree)
 	if errors.Is(err, errNoCompleteVersion) {
 		// nodes of a version that was never saved, and nothing saved
@@ -126,7 +135,7 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 		if err := (&Store{db: db}).wipe(); err != nil {
 			return nil, fmt.Errorf("load state tree: clear an interrupted restore: %w", err)
 		}
-		tree = iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true), iavl.AsyncPruningOption(o.keepRecent > 0))
+		tree = iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true))
 		err = loadLatest(tree)
 	}
 	if err != nil {
@@ -139,8 +148,41 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 	if err := s.publishCommitted(); err != nil {
 		return nil, err
 	}
+	if s.keepRecent > 0 {
+		// what a run before this one pruned (or was pruning) is not asked for
+		s.prunedTo = max(s.Height()-s.keepRecent, 0)
+		s.pruneTo, s.pruned = make(chan int64, 1), make(chan struct{})
+		go s.pruneLoop()
+	}
 	return s, nil
 }
+
+// pruneLoop deletes the versions up to each version it is given, in the
+// background, through a tree of its own on the same database: IAVL's own
+// async pruning shares the writer's batch, and after a failed write (a full
+// disk) it crashed the process with "sync: unlock of unlocked mutex"
+// (found by the long fault test). Its deletes touch only nodes no version
+// after the pruned ones uses, so they never meet the writer's or the
+// readers'. Killed midway, it leaves some of those versions partly
+// deleted; they are below what readers may ask for, and the next run
+// deletes them again.
+func (s *Store) pruneLoop() {
+	defer close(s.pruned)
+	for to := range s.pruneTo {
+		if s.pruneErr.Load() != nil {
+			continue
+		}
+		t := iavl.NewMutableTree(s.db, pruneCacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true))
+		if err := t.DeleteVersionsTo(to); err != nil {
+			err = fmt.Errorf("prune state versions up to %d: %w", to, err)
+			s.pruneErr.Store(&err)
+		}
+		_ = t.Close()
+	}
+}
+
+// pruneCacheSize is the node cache of the pruner's tree.
+const pruneCacheSize = 10_000
 
 // loadLatest loads the newest version that was saved completely. SaveVersion
 // writes a large version in several batches (iavl's flush threshold) and its
@@ -259,11 +301,7 @@ func (s *Store) workingHash() []byte { return s.tree.WorkingHash() }
 // Commit saves the working tree as a new version and, with WithKeepRecent,
 // asks for the versions below the kept ones to be pruned.
 func (s *Store) Commit() ([]byte, int64, error) {
-	// the background pruning holds its deletes while a version is being
-	// saved (IAVL's protocol for async pruning)
-	s.tree.SetCommitting()
 	hash, v, err := s.tree.SaveVersion()
-	s.tree.UnsetCommitting()
 	if err != nil {
 		return nil, 0, fmt.Errorf("save state version: %w", err)
 	}
@@ -279,12 +317,15 @@ func (s *Store) Commit() ([]byte, int64, error) {
 // prune asks IAVL to delete the versions older than the keepRecent newest
 // below latest, except those a reader or a pin holds (and the ones after
 // them).
+//
+// The deletion runs in the background (pruneLoop): once prunedTo is raised
+// no new reader can take those versions, and none holds one (they bound
+// to). A failure of an earlier deletion is returned.
 func (s *Store) prune(latest int64) error {
 	if s.keepRecent == 0 {
 		return nil
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	to := latest - s.keepRecent
 	for v := range s.reading {
 		to = min(to, v-1)
@@ -293,12 +334,20 @@ func (s *Store) prune(latest int64) error {
 		to = min(to, v-1)
 	}
 	if to <= s.prunedTo {
+		s.mu.Unlock()
 		return nil
 	}
-	if err := s.tree.DeleteVersionsTo(to); err != nil {
-		return fmt.Errorf("prune state versions up to %d: %w", to, err)
-	}
 	s.prunedTo = to
+	s.mu.Unlock()
+	if errp := s.pruneErr.Load(); errp != nil {
+		return *errp
+	}
+	// the newest target replaces one the pruner has not taken yet
+	select {
+	case <-s.pruneTo:
+	default:
+	}
+	s.pruneTo <- to
 	return nil
 }
 
@@ -434,7 +483,11 @@ func prefixEnd(prefix []byte) []byte {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	if err := s.tree.Close(); err != nil { // waits for pruning to finish
+	if s.pruneTo != nil {
+		close(s.pruneTo)
+		<-s.pruned
+	}
+	if err := s.tree.Close(); err != nil {
 		return fmt.Errorf("close state tree: %w", err)
 	}
 	if err := s.reader.Close(); err != nil {
