@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
 
+	corestore "cosmossdk.io/core/store"
 	"github.com/cosmos/iavl"
 	idb "github.com/cosmos/iavl/db"
 )
@@ -112,19 +114,39 @@ func NewMemStore(opts ...StoreOption) *Store {
 	return s
 }
 
+// wholeBatchDB makes IAVL write each version (and each pruning run) in one
+// batch at its end: with an unbounded flush threshold IAVL never flushes a
+// batch midway, and batches are not preallocated to that threshold.
+// IAVL's midway flush mishandles a failed write (BatchWithFlusher unlocks
+// its mutex twice: a fatal "sync: unlock of unlocked mutex" that killed a
+// node whose disk filled, in the long fault test); at the end of a version
+// the error is returned instead. A version is then also written atomically.
+type wholeBatchDB struct{ idb.DB }
+
+// NewBatchWithSize ignores the size hint (IAVL passes its flush threshold).
+func (d wholeBatchDB) NewBatchWithSize(int) corestore.Batch { return d.DB.NewBatch() }
+
+// treeOptions are the options of every IAVL tree of the store: every
+// SaveVersion is fsynced, so a committed block survives a crash, and
+// versions are written whole (wholeBatchDB).
+func treeOptions() []iavl.Option {
+	return []iavl.Option{iavl.SyncOption(true), iavl.FlushThresholdOption(math.MaxInt)}
+}
+
 // NewStore loads the latest version of the tree kept in db.
 func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 	o := storeOptions{cacheSize: DefaultCacheSize}
 	for _, opt := range opts {
 		opt(&o)
 	}
+	db = wholeBatchDB{db}
 	// skipFastStorageUpgrade=true: no fast-node index, which halves write cost;
-	// Sync: every SaveVersion is fsynced, so a committed block survives a crash;
+	// treeOptions: fsync per version, each version in one batch;
 	// no AsyncPruning: IAVL's background pruner shares the tree's write
 	// batch, and after a failed write (a full disk) it crashed the process
 	// with "sync: unlock of unlocked mutex" instead of letting the node
 	// stop cleanly (the long fault test); pruneLoop prunes instead
-	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true))
+	tree := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), treeOptions()...)
 	err := loadLatest(tree)
 	if errors.Is(err, errNoCompleteVersion) {
 		// nodes of a version that was never saved, and nothing saved
@@ -135,14 +157,14 @@ func NewStore(db idb.DB, opts ...StoreOption) (*Store, error) {
 		if err := (&Store{db: db}).wipe(); err != nil {
 			return nil, fmt.Errorf("load state tree: clear an interrupted restore: %w", err)
 		}
-		tree = iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true))
+		tree = iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), treeOptions()...)
 		err = loadLatest(tree)
 	}
 	if err != nil {
 		_ = tree.Close()
 		return nil, fmt.Errorf("load state tree: %w", err)
 	}
-	reader := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger())
+	reader := iavl.NewMutableTree(db, o.cacheSize, true, iavl.NewNopLogger(), treeOptions()...)
 	s := &Store{db: db, tree: tree, reader: reader, keepRecent: o.keepRecent,
 		reading: map[int64]int{}, pinned: map[int64]int{}}
 	if err := s.publishCommitted(); err != nil {
@@ -172,7 +194,7 @@ func (s *Store) pruneLoop() {
 		if s.pruneErr.Load() != nil {
 			continue
 		}
-		t := iavl.NewMutableTree(s.db, pruneCacheSize, true, iavl.NewNopLogger(), iavl.SyncOption(true))
+		t := iavl.NewMutableTree(s.db, pruneCacheSize, true, iavl.NewNopLogger(), treeOptions()...)
 		if err := t.DeleteVersionsTo(to); err != nil {
 			err = fmt.Errorf("prune state versions up to %d: %w", to, err)
 			s.pruneErr.Store(&err)

@@ -1,9 +1,13 @@
 package app
 
 import (
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
+	corestore "cosmossdk.io/core/store"
+	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cosmos/iavl"
 	idb "github.com/cosmos/iavl/db"
 	"github.com/stretchr/testify/require"
@@ -56,4 +60,62 @@ func TestStoreDropsPartiallySavedVersion(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(3), version)
 	require.Equal(t, hashes[3], hash, "replaying the block gives the same app hash")
+}
+
+// failingDB is an in-memory database whose batch writes fail once fail is
+// set: a full disk.
+type failingDB struct {
+	idb.DB
+	fail *atomic.Bool
+}
+
+func (d failingDB) NewBatch() corestore.Batch { return failingBatch{d.DB.NewBatch(), d.fail} }
+
+func (d failingDB) NewBatchWithSize(n int) corestore.Batch {
+	return failingBatch{d.DB.NewBatchWithSize(n), d.fail}
+}
+
+type failingBatch struct {
+	corestore.Batch
+	fail *atomic.Bool
+}
+
+var errDiskFull = errors.New("write app.db/000042.log: no space left on device")
+
+func (b failingBatch) Write() error {
+	if b.fail.Load() {
+		return errDiskFull
+	}
+	return b.Batch.Write()
+}
+
+func (b failingBatch) WriteSync() error {
+	if b.fail.Load() {
+		return errDiskFull
+	}
+	return b.Batch.WriteSync()
+}
+
+// A version too large for one of IAVL's default batches, written when the
+// disk is full, fails Commit with the write error. IAVL flushes a large
+// batch midway by default and then, on a failed write, unlocks a mutex
+// twice: a fatal error that no recover catches (it killed a node in the
+// long fault test), so without whole-version batches this test crashes.
+func TestCommitFailsCleanlyOnFullDisk(t *testing.T) {
+	var fail atomic.Bool
+	s, err := NewStore(failingDB{idb.NewMemDB(), &fail}, WithCacheSize(10_000))
+	require.NoError(t, err)
+	a := NewApplication(s)
+	c := newTestChain(t, a, 1)
+	c.commitOK(c.tx(c.issuers[0], anchorMsg(testHashes(0, 3000)...)))
+	height, hash := s.Height(), s.Hash()
+
+	fail.Store(true)
+	_, err = c.app.FinalizeBlock(t.Context(), &abci.RequestFinalizeBlock{Height: c.height + 1, Time: c.blockTime(c.height + 1),
+		Txs: [][]byte{c.tx(c.issuers[0], anchorMsg(testHashes(3000, 3000)...))}})
+	require.NoError(t, err)
+	_, err = c.app.Commit(t.Context(), &abci.RequestCommit{})
+	require.ErrorIs(t, err, errDiskFull)
+	require.Equal(t, height, s.Height(), "nothing published")
+	require.Equal(t, hash, s.Hash())
 }
