@@ -99,13 +99,21 @@ func (c *Client) Submit(ctx context.Context, key *keys.Key, action string, hashe
 		}
 	}
 	committed := 0
+	// once a tx is not committed within the timeout, the later ones (in
+	// sequence after it) cannot be committed before it: each is looked up
+	// once instead of waited for, so a run whose txs a restarted node lost
+	// ends after one timeout, not one per tx
+	wait := opts.CommitTimeout
 	for i := range results {
 		r := &results[i]
 		if r.Err != nil {
 			continue
 		}
 		var res *coretypes.ResultTx
-		res, r.Err = c.waitCommitted(ctx, r.TxHash, opts.CommitTimeout)
+		res, r.Err = c.waitCommitted(ctx, r.TxHash, wait)
+		if errors.Is(r.Err, errCommitTimeout) {
+			wait = 0
+		}
 		if res != nil {
 			r.Height = res.Height
 		}
@@ -176,6 +184,9 @@ func (c *Client) waitCommitted(ctx context.Context, txHash []byte, timeout time.
 		}
 		if err := c.notFoundYet(err); err != nil {
 			return nil, err
+		}
+		if timeout <= 0 {
+			return nil, fmt.Errorf("tx %X was accepted but is %w yet: an earlier tx of this run was not committed in time, and an issuer's txs commit in sequence", txHash, errCommitTimeout)
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("tx %X was accepted but %w within %s: it may have been dropped because a tx committed meanwhile made it invalid (check with `credledger status`)", txHash, errCommitTimeout, timeout)
