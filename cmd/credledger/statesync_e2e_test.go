@@ -184,6 +184,29 @@ func TestStateSyncJoin(t *testing.T) {
 	require.Equal(t, "issuer1", out.Issuer)
 	require.True(t, out.Verified)
 
+	// a credential anchored before the joiner's first block, through the
+	// joiner as primary, trusting the genesis file: the headers it does not
+	// keep (the root, the one dating the anchor) come from one witness and
+	// are confirmed by the other
+	var early string
+	for hx := range committed {
+		early = hx
+		break
+	}
+	var old struct {
+		Verdict      string `json:"verdict"`
+		Issuer       string `json:"issuer"`
+		Verified     bool   `json:"verified"`
+		AnchorHeight int64  `json:"anchored_height"`
+	}
+	netCLIJSON(t, ln.bin, &old, "verify", "--hash", early, "--node", joiner.url, "--witness", n0.url, "--witness", n1.url,
+		"--genesis", filepath.Join(n0.home, "config", "genesis.json"), "--light-home", filepath.Join(t.TempDir(), "light"))
+	require.Equal(t, "valid", old.Verdict)
+	require.Equal(t, "issuer0", old.Issuer)
+	require.True(t, old.Verified)
+	require.Equal(t, committed[early], old.AnchorHeight)
+	require.Less(t, old.AnchorHeight, earliest, "anchored before the joiner's first block")
+
 	for _, n := range ln.nodes {
 		n.stop(t)
 	}

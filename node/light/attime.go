@@ -3,6 +3,7 @@ package light
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/credledger/credledger/types"
@@ -11,7 +12,8 @@ import (
 // HeightAt returns the newest state height that was committed by time t:
 // the largest N whose committing header N+1 has a time at or before t
 // (the times a verdict reports records by, see types.Report.AnchorTime).
-// It searches the primary's header times, which are not trusted, and then
+// It searches the primary's header times (a witness's for headers the
+// primary does not keep), which are not trusted, and then
 // light-verifies the two headers that decide (N+1 at or before t, N+2
 // after it; BFT time only grows), so a lying primary yields an error, not
 // another height. If header N+2 is not out yet, N is the latest state the
@@ -31,7 +33,7 @@ func (c *Client) HeightAt(ctx context.Context, t time.Time) (int64, error) {
 	if latest < 2 {
 		return 0, types.Errorf(types.CodeHeightUnavailable, "the chain has no committed state yet (latest block %d)", latest)
 	}
-	timeOf := func(h int64) (time.Time, error) { return c.primary.headerTime(ctx, h) }
+	timeOf := func(h int64) (time.Time, error) { return c.headerTime(ctx, h) }
 	first, err := timeOf(2)
 	if err != nil {
 		return 0, err
@@ -72,4 +74,26 @@ func (c *Client) HeightAt(ctx context.Context, t time.Time) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+// headerTime returns the time of header h as the primary says, or as the
+// first witness that has it says if the primary does not keep it (a node
+// that joined by state sync starts after genesis). Unverified.
+func (c *Client) headerTime(ctx context.Context, h int64) (time.Time, error) {
+	t, err := c.primary.headerTime(ctx, h)
+	if err == nil || !headerNotKept(err) {
+		return t, err
+	}
+	for _, w := range c.witnesses {
+		if wt, werr := w.headerTime(ctx, h); werr == nil {
+			return wt, nil
+		}
+	}
+	return t, err
+}
+
+// headerNotKept reports whether a node's RPC error says it does not keep
+// that height (CometBFT: "height H is not available, lowest height is L").
+func headerNotKept(err error) bool {
+	return strings.Contains(err.Error(), "is not available")
 }

@@ -338,13 +338,28 @@ func (c *Client) newSession(ctx context.Context) (*lightSession, error) {
 	return s, nil
 }
 
-// checkRoot fetches the root block from the primary and checks it against
-// the trust root (once per session).
+// checkRoot fetches the root block and checks it against the trust root
+// (once per session). It asks the primary, and the witnesses if the
+// primary does not have it (a node that joined by state sync, or prunes
+// its blocks, starts after genesis): the block is checked against the
+// trust root whoever serves it.
 func (s *lightSession) checkRoot(ctx context.Context, c *Client) error {
 	if s.root != nil {
 		return nil
 	}
 	lb, err := s.primary.LightBlock(ctx, s.rootHeight)
+	if err != nil && blockNotKept(err) {
+		for _, w := range s.witnesses {
+			if wlb, werr := w.LightBlock(ctx, s.rootHeight); werr == nil {
+				lb, err = wlb, nil
+				break
+			}
+		}
+	}
+	if err != nil && blockNotKept(err) {
+		return fmt.Errorf("fetch root header %d: neither primary %s nor the witnesses keep it (a node that joined by state sync or prunes blocks starts later: pass a witness that keeps it, or a trust root it keeps with --trust-height and --trust-hash): %w",
+			s.rootHeight, c.primary.url, err)
+	}
 	if err != nil {
 		return fmt.Errorf("fetch root header %d from primary %s: %w", s.rootHeight, c.primary.url, err)
 	}
@@ -432,7 +447,7 @@ func (s *lightSession) check(err error, h int64) error {
 		}
 		return fault
 	}
-	if s.lc != nil && s.lc.Primary() != s.primary {
+	if s.lc != nil && s.dropped(s.primary) {
 		fault := &ProviderFaultError{Role: "primary", URL: s.rec.urlOf(s.primary), Height: h,
 			Err: errors.New("the light client dropped it: it served a header that failed verification or stopped answering")}
 		if err != nil {
@@ -457,12 +472,33 @@ func (s *lightSession) check(err error, h int64) error {
 		return fmt.Errorf("%w: header %d: the trusted header it would start from is older than the trusting period (raise --trusting-period, or start a fresh light home from a newer trust root): %w", bundle.ErrHeaderNotVerified, h, err)
 	case errors.As(err, &failed), errors.As(err, &invalid):
 		return fmt.Errorf("%w: header %d: %w", bundle.ErrHeaderNotVerified, h, err)
+	case (errors.Is(err, cmtlight.ErrNoWitnesses) || errors.Is(err, cmtlight.ErrFailedHeaderCrossReferencing)) && s.lc != nil && s.lc.Primary() != s.primary:
+		return fmt.Errorf("no witness confirmed header %d: the primary does not keep it (it joined by state sync or prunes blocks), so a witness served it and another witness that keeps it must confirm it (pass one more --witness): %w", h, err)
 	case errors.Is(err, cmtlight.ErrNoWitnesses), errors.Is(err, cmtlight.ErrFailedHeaderCrossReferencing):
 		return fmt.Errorf("no witness confirmed header %d (are the witnesses up and on this chain?): %w", h, err)
 	case errors.Is(err, provider.ErrHeightTooHigh), errors.Is(err, provider.ErrLightBlockNotFound):
 		return fmt.Errorf("header %d is not available from the primary or the witnesses: %w", h, err)
 	}
 	return fmt.Errorf("verify header %d: %w", h, err)
+}
+
+// dropped reports whether the light client no longer uses p. It makes a
+// witness its primary when the primary does not have a header (a node
+// that joined by state sync starts after genesis) and keeps the old
+// primary as a witness: that is not a fault. A primary that served a
+// header failing verification is removed from both.
+func (s *lightSession) dropped(p provider.Provider) bool {
+	if s.lc.Primary() == p {
+		return false
+	}
+	return !slices.Contains(s.lc.Witnesses(), p)
+}
+
+// blockNotKept reports whether a provider's error says it does not have
+// the block (below its earliest kept height, or not out yet), which
+// another node may have.
+func blockNotKept(err error) bool {
+	return errors.Is(err, provider.ErrLightBlockNotFound) || errors.Is(err, provider.ErrHeightTooHigh)
 }
 
 // verification is what one verify run established.

@@ -314,6 +314,9 @@ type rpcProxy struct {
 	mutate func(method string, params map[string]json.RawMessage, result json.RawMessage) json.RawMessage
 	// request, if set, may change a call's params before it is forwarded.
 	request func(method string, params map[string]json.RawMessage)
+	// refuse, if set, returns the error message to answer a call with
+	// instead of forwarding it ("": forward).
+	refuse func(method string, params map[string]json.RawMessage) string
 }
 
 func newRPCProxy(t *testing.T, target string, mutate func(method string, params map[string]json.RawMessage, result json.RawMessage) json.RawMessage) *rpcProxy {
@@ -346,6 +349,15 @@ func (p *rpcProxy) serve(w http.ResponseWriter, r *http.Request) {
 	if err := json.Unmarshal(body, &req); err != nil {
 		http.Error(w, "proxy handles single JSON-RPC POSTs only", http.StatusBadRequest)
 		return
+	}
+	if p.refuse != nil {
+		if msg := p.refuse(req.Method, req.Params); msg != "" {
+			rpcErr, _ := json.Marshal(map[string]any{"code": -32603, "message": "Internal error", "data": msg})
+			out, _ := json.Marshal(rpcMessage{JSONRPC: "2.0", ID: req.ID, Error: rpcErr})
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(out)
+			return
+		}
 	}
 	if p.request != nil {
 		if req.Params == nil {

@@ -10,10 +10,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cometbft/cometbft/light/provider"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/stretchr/testify/require"
@@ -649,5 +651,71 @@ func TestLightStalePrimary(t *testing.T) {
 		rep, err := honest.Verify(t.Context(), ln.revoked, stale)
 		require.NoError(t, err)
 		require.Equal(t, types.VerdictValid, rep.Verdict, "before the revocation")
+	})
+}
+
+// A primary that keeps no blocks before some height (a member that joined
+// by state sync, or prunes its block store) still gets verdicts about
+// credentials anchored and revoked before it: the light client takes the
+// headers it lacks from a witness, and every header is verified whoever
+// serves it. If no node has them, the answer is an error, not a verdict.
+func TestLightPrimaryWithoutOldBlocks(t *testing.T) {
+	ln := sharedLightNet(t)
+	honest := newLight(t, ln.urls[0], []string{ln.urls[1]}, genesisRoot(t, ln), WithInMemoryStore())
+	want, err := honest.Verify(t.Context(), ln.revoked, 0)
+	require.NoError(t, err)
+	require.Equal(t, types.VerdictRevoked, want.Verdict)
+	base := want.Status.Height + 2 // after the anchor, the revocation and the headers that date them
+	require.Greater(t, ln.latestHeight(t), base)
+	keepsFrom := func(target string) *rpcProxy {
+		p := newRPCProxy(t, target, nil)
+		p.refuse = func(method string, params map[string]json.RawMessage) string {
+			switch method {
+			case "commit", "validators", "block", "header", "block_results":
+				h, err := strconv.ParseInt(paramString(params, "height"), 10, 64)
+				if err == nil && h > 0 && h < base {
+					return fmt.Sprintf("height %d is not available, lowest height is %d", h, base)
+				}
+			}
+			return ""
+		}
+		return p
+	}
+
+	// CometBFT's light client has a witness serve what the primary lacks
+	// and another one confirm it: two witnesses keeping old blocks (here
+	// node 1 directly and through a plain proxy)
+	t.Run("witnesses have them", func(t *testing.T) {
+		primary := keepsFrom(ln.urls[0])
+		lc := newLight(t, primary.URL(), []string{ln.urls[1], newRPCProxy(t, ln.urls[1], nil).URL()}, genesisRoot(t, ln), WithInMemoryStore())
+		rep, err := lc.Verify(t.Context(), ln.revoked, 0)
+		require.NoError(t, err)
+		require.Equal(t, types.VerdictRevoked, rep.Verdict)
+		require.Equal(t, want.Anchor.Height, rep.Anchor.Height)
+		require.Equal(t, want.Status.Height, rep.Status.Height)
+		require.Equal(t, want.AnchorTime, rep.AnchorTime, "dated by a header the primary does not have")
+		require.Equal(t, want.StatusTime, rep.StatusTime)
+		require.Less(t, rep.Status.Height, base)
+
+		// the time search reads old header times from the witness too
+		at, err := lc.HeightAt(t.Context(), rep.AnchorTime)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, at, rep.Anchor.Height)
+		require.Less(t, at, base)
+	})
+	t.Run("one witness has them, none to confirm", func(t *testing.T) {
+		primary := keepsFrom(ln.urls[0])
+		lc := newLight(t, primary.URL(), []string{ln.urls[1]}, genesisRoot(t, ln), WithInMemoryStore())
+		rep, err := lc.Verify(t.Context(), ln.revoked, 0)
+		require.Error(t, err, "verdict %v", rep)
+		require.ErrorContains(t, err, "pass one more --witness")
+	})
+	t.Run("no node has them", func(t *testing.T) {
+		primary, witness := keepsFrom(ln.urls[0]), keepsFrom(ln.urls[1])
+		lc := newLight(t, primary.URL(), []string{witness.URL()}, genesisRoot(t, ln), WithInMemoryStore())
+		rep, err := lc.Verify(t.Context(), ln.revoked, 0)
+		require.Error(t, err, "verdict %v", rep)
+		require.ErrorIs(t, err, provider.ErrLightBlockNotFound)
+		require.ErrorContains(t, err, "neither primary")
 	})
 }
