@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -387,7 +388,17 @@ type probe struct {
 	latency time.Duration // accepted to seen committed (0: not committed)
 	height  int64
 	fault   string // the fault in progress when it was sent ("" if none)
+	// touched names every fault in progress at some moment between its
+	// acceptance and the end of its wait (a tx sent just before kill-all
+	// waits for the restart of all four)
+	touched []string
 	err     error
+}
+
+// faultMark is a change of the fault in progress.
+type faultMark struct {
+	at   time.Time
+	name string
 }
 
 // prober anchors one hash at a time with its own issuer through one node
@@ -404,6 +415,7 @@ type prober struct {
 
 	mu     sync.Mutex
 	probes []probe
+	marks  []faultMark
 }
 
 func newProber(n *netNode, key *keys.Key, ledger *faultsLedger) *prober {
@@ -412,7 +424,30 @@ func newProber(n *netNode, key *keys.Key, ledger *faultsLedger) *prober {
 }
 
 // setFault names the fault in progress ("" when none).
-func (p *prober) setFault(name string) { p.fault.Store(&name) }
+func (p *prober) setFault(name string) {
+	p.fault.Store(&name)
+	p.mu.Lock()
+	p.marks = append(p.marks, faultMark{at: time.Now(), name: name})
+	p.mu.Unlock()
+}
+
+// faultsBetween returns the faults in progress at some moment in
+// [from, to]. Requires p.mu.
+func (p *prober) faultsBetween(from, to time.Time) []string {
+	var out []string
+	add := func(name string) {
+		if name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	for i, m := range p.marks {
+		next := i+1 < len(p.marks) && !p.marks[i+1].at.After(from)
+		if !next && !m.at.After(to) {
+			add(m.name) // in progress at from, or begun before to
+		}
+	}
+	return out
+}
 
 func (p *prober) currentFault() string {
 	if f := p.fault.Load(); f != nil {
@@ -433,6 +468,7 @@ func (p *prober) run() {
 			continue
 		}
 		p.mu.Lock()
+		pr.touched = p.faultsBetween(pr.sent, time.Now())
 		p.probes = append(p.probes, pr)
 		p.mu.Unlock()
 		time.Sleep(100 * time.Millisecond)
@@ -534,10 +570,55 @@ func (p *prober) latencies(duringFault bool) (ds []time.Duration, failed int) {
 // latenciesOf is latencies for the probes sent during the faults that
 // match.
 func (p *prober) latenciesOf(match func(fault string) bool) (ds []time.Duration, failed int) {
+	return p.latenciesOfProbe(func(pr probe) bool { return match(pr.fault) })
+}
+
+// liveLatencies is latencies for the probes that lived only through
+// faults that keep 2/3 of the power up (faultsLive): sent during one, and
+// done before any kill-all began.
+func (p *prober) liveLatencies() (ds []time.Duration, failed int) {
+	return p.latenciesOfProbe(func(pr probe) bool {
+		return faultsLive(pr.fault) && !slices.ContainsFunc(pr.touched, func(f string) bool { return !faultsLive(f) })
+	})
+}
+
+// slowest describes the n slowest (or not committed) probes that match.
+func (p *prober) slowest(n int, match func(probe) bool) []string {
+	p.mu.Lock()
+	var prs []probe
+	for _, pr := range p.probes {
+		if match(pr) {
+			prs = append(prs, pr)
+		}
+	}
+	p.mu.Unlock()
+	slices.SortFunc(prs, func(a, b probe) int {
+		la, lb := a.latency, b.latency
+		if la == 0 {
+			la = time.Hour
+		}
+		if lb == 0 {
+			lb = time.Hour
+		}
+		return cmp.Compare(lb, la)
+	})
+	var out []string
+	for _, pr := range prs[:min(n, len(prs))] {
+		lat := "not committed"
+		if pr.latency > 0 {
+			lat = pr.latency.Round(time.Millisecond).String()
+		}
+		out = append(out, fmt.Sprintf("sent %s during %s (lived through %s): %s", pr.sent.Format("15:04:05.000"), pr.fault, strings.Join(pr.touched, ", "), lat))
+	}
+	return out
+}
+
+// latenciesOfProbe is latencies for the probes that match.
+func (p *prober) latenciesOfProbe(match func(probe) bool) (ds []time.Duration, failed int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, pr := range p.probes {
-		if !match(pr.fault) {
+		if !match(pr) {
 			continue
 		}
 		if pr.latency == 0 {
@@ -763,4 +844,26 @@ func (n *netNode) pendingOf(issuer string) (int, error) {
 		}
 	}
 	return k, nil
+}
+
+// The faults a probe lived through are the one in progress when it was
+// sent and every one begun before it was done.
+func TestProberFaultsBetween(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	p := &prober{marks: []faultMark{{at(0), "kill-validator"}, {at(10), ""}, {at(20), "kill-anchor-node"}, {at(30), "kill-all"}, {at(40), ""}}}
+	for _, tc := range []struct {
+		from, to int
+		want     []string
+	}{
+		{1, 2, []string{"kill-validator"}},
+		{5, 15, []string{"kill-validator"}},
+		{11, 12, nil},
+		{12, 25, []string{"kill-anchor-node"}},
+		{29, 31, []string{"kill-anchor-node", "kill-all"}},
+		{35, 50, []string{"kill-all"}},
+		{41, 50, nil},
+	} {
+		require.Equal(t, tc.want, p.faultsBetween(at(tc.from), at(tc.to)), "%d..%d", tc.from, tc.to)
+	}
 }
