@@ -56,6 +56,9 @@ type Application struct {
 	// to the committed height when it was first held (see CheckTx); a
 	// mempool policy of this node, never part of the state
 	held map[[sha256.Size]byte]int64
+	// maxBlockCredentials bounds the credentials of a proposal this node
+	// builds (0: none; WithMaxBlockCredentials)
+	maxBlockCredentials int
 	// snapshots takes, serves and restores state sync snapshots (see
 	// snapshot.go and WithSnapshots)
 	snapshots snapshotter
@@ -63,6 +66,16 @@ type Application struct {
 
 // Option configures an Application.
 type Option func(*Application)
+
+// WithMaxBlockCredentials bounds the credential hashes of a block this
+// node proposes (0, the default: only the block's byte limit bounds it):
+// a smaller block executes sooner, so a tx queued behind a bulk run
+// commits sooner, at some cost in throughput. Another node's proposal is
+// accepted whatever it carries: this is the proposer's choice, not a rule
+// of the chain.
+func WithMaxBlockCredentials(n int) Option {
+	return func(a *Application) { a.maxBlockCredentials = max(n, 0) }
+}
 
 // WithLogger sets the logger (default: no logging).
 func WithLogger(l log.Logger) Option { return func(a *Application) { a.logger = l } }

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"crypto/ed25519"
+	"slices"
 	"testing"
 	"time"
 
@@ -293,10 +294,33 @@ func FuzzDeliverTxs(f *testing.F) {
 
 		proposer := base.open(t)
 		kept := proposer.prepare(fuzzMaxTxBytes, txs...)
-		if !ahead {
+		// issuers take turns in a proposal: with one issuer's txs (or
+		// undecodable ones) and none ahead, it keeps what the block in
+		// mempool order accepts; always, each issuer's kept txs are in
+		// mempool order
+		issuerOf := func(tx []byte) string {
+			if d, err := types.DecodeTx(tx); err == nil {
+				return "i/" + d.Body.IssuerId
+			}
+			return ""
+		}
+		lanes := map[string]bool{}
+		for _, tx := range txs {
+			lanes[issuerOf(tx)] = true
+		}
+		if !ahead && len(lanes) == 1 {
 			require.Equal(t, len(ok), len(kept), "PrepareProposal keeps other txs than the block accepts")
 			for i := range ok {
 				require.Equal(t, ok[i], kept[i], "PrepareProposal keeps other txs than the block accepts")
+			}
+		}
+		if !ahead {
+			pos := map[string]int{}
+			for _, tx := range kept {
+				i := slices.IndexFunc(txs, func(m []byte) bool { return bytes.Equal(m, tx) })
+				require.GreaterOrEqual(t, i, 0, "PrepareProposal kept a tx that was not offered")
+				require.GreaterOrEqual(t, i, pos[issuerOf(tx)], "PrepareProposal reordered an issuer's txs")
+				pos[issuerOf(tx)] = i
 			}
 		}
 		require.Equal(t, abci.ResponseProcessProposal_ACCEPT, proposer.process(kept...), "ProcessProposal rejects the proposal PrepareProposal built")

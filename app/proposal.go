@@ -6,13 +6,14 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 )
 
-// PrepareProposal keeps, in mempool order and within MaxTxBytes, only the
-// txs that execute successfully on top of each other, so that every tx in a
-// block is valid. A failing tx takes no room.
+// PrepareProposal keeps, within MaxTxBytes and the node's credential
+// limit, only the txs that execute successfully on top of each other, so
+// that every tx in a block is valid (a failing tx takes no room); issuers
+// take turns, each one's txs in mempool order (see buildBlock).
 func (app *Application) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	app.mu.Lock()
 	defer app.mu.Unlock()
-	exec, kept, err := app.executeBlock(req.Height, req.Time, req.Txs, &proposalLimits{maxTxBytes: req.MaxTxBytes})
+	exec, kept, err := app.executeBlock(req.Height, req.Time, req.Txs, &proposalLimits{maxTxBytes: req.MaxTxBytes, maxCredentials: app.maxBlockCredentials})
 	if err != nil {
 		return nil, err
 	}

@@ -72,8 +72,47 @@ func TestPrepareProposal(t *testing.T) {
 		txs func(c *testChain) [][]byte
 		// maxTxBytes returns MaxTxBytes for txs
 		maxTxBytes func(txs [][]byte) int64
-		keep       []int
+		// maxCredentials is the proposer's credential limit (0: none)
+		maxCredentials int
+		keep           []int
 	}{
+		{
+			name: "issuers take turns: another issuer's tx goes before a bulk issuer's queue",
+			txs: func(c *testChain) [][]byte {
+				a, b := c.issuers[0], c.issuers[1]
+				return [][]byte{c.tx(a, anchorMsg(testHashes(1000, 2)...)), c.tx(a, anchorMsg(testHashes(2000, 2)...)),
+					c.tx(a, anchorMsg(testHashes(3000, 2)...)), c.tx(b, anchorMsg(ppH1))}
+			},
+			keep: []int{0, 3, 1, 2},
+		},
+		{
+			name: "credential limit: the bulk issuer's later txs wait for the next block, the other's tx does not",
+			txs: func(c *testChain) [][]byte {
+				a, b := c.issuers[0], c.issuers[1]
+				return [][]byte{c.tx(a, anchorMsg(testHashes(1000, 2)...)), c.tx(a, anchorMsg(testHashes(2000, 2)...)),
+					c.tx(a, anchorMsg(testHashes(3000, 2)...)), c.tx(b, anchorMsg(ppH1))}
+			},
+			maxCredentials: 3,
+			keep:           []int{0, 3},
+		},
+		{
+			name: "credential limit: a limit of exactly the first turn",
+			txs: func(c *testChain) [][]byte {
+				a, b := c.issuers[0], c.issuers[1]
+				return [][]byte{c.tx(a, anchorMsg(testHashes(1000, 2)...)), c.tx(a, anchorMsg(testHashes(2000, 1)...)), c.tx(b, anchorMsg(ppH1))}
+			},
+			maxCredentials: 4,
+			keep:           []int{0, 2, 1},
+		},
+		{
+			name: "credential limit: a first tx over it is kept alone",
+			txs: func(c *testChain) [][]byte {
+				a, b := c.issuers[0], c.issuers[1]
+				return [][]byte{c.tx(a, anchorMsg(testHashes(1000, 3)...)), c.tx(b, anchorMsg(ppH1))}
+			},
+			maxCredentials: 2,
+			keep:           []int{0},
+		},
 		{
 			name: "all valid, kept in order",
 			txs: func(c *testChain) [][]byte {
@@ -172,7 +211,9 @@ func TestPrepareProposal(t *testing.T) {
 				first, second, third := c.tx(a, anchorMsg(ppH1)), c.tx(a, anchorMsg(ppH2)), c.tx(a, anchorMsg(ppH3))
 				return [][]byte{third, c.tx(b, anchorMsg(ppH1)), second, first, c.tx(b, anchorMsg(ppH2))}
 			},
-			keep: []int{1, 3, 2, 0, 4},
+			// turns: a's third waits, b1; a's second waits, b2; a's first,
+			// then its waiting second and third
+			keep: []int{1, 4, 3, 2, 0},
 		},
 		{
 			name: "a waiting tx whose predecessor fails is dropped, with its successor",
@@ -250,6 +291,7 @@ func TestPrepareProposal(t *testing.T) {
 				maxTxBytes = tc.maxTxBytes(txs)
 			}
 			before := c.app.Store().Hash()
+			c.app.maxBlockCredentials = tc.maxCredentials
 			kept := c.prepare(maxTxBytes, slices.Clone(txs)...)
 			require.Equal(t, tc.keep, indexesIn(txs, kept), "indexes of the kept txs")
 			require.Equal(t, pick(txs, tc.keep...), kept)

@@ -20,6 +20,7 @@ func Path(home string) string { return filepath.Join(home, "config", FileName) }
 type Config struct {
 	State     StateConfig     `toml:"state"`
 	StateSync StateSyncConfig `toml:"statesync"`
+	Proposer  ProposerConfig  `toml:"proposer"`
 	Client    ClientConfig    `toml:"client"`
 }
 
@@ -46,6 +47,19 @@ type StateSyncConfig struct {
 	SnapshotInterval uint64 `toml:"snapshot_interval"`
 	// SnapshotKeepRecent is how many of the newest snapshots are kept.
 	SnapshotKeepRecent uint32 `toml:"snapshot_keep_recent"`
+}
+
+// ProposerConfig configures the blocks this node proposes (when it is a
+// validator). It is the proposer's choice, not a rule of the chain: other
+// nodes accept any valid block.
+type ProposerConfig struct {
+	// MaxBlockCredentials bounds the credential hashes of a block this
+	// node proposes (a governance tx counts 1; 0: only the block's byte
+	// limit, about 600,000 credentials). A smaller block executes sooner,
+	// so a tx waiting behind a bulk run commits sooner; a larger one
+	// spreads each block's fixed cost over more credentials. Issuers take
+	// turns in a proposal either way.
+	MaxBlockCredentials int `toml:"max_block_credentials"`
 }
 
 // ClientConfig holds defaults for the issuer and status commands.
@@ -82,11 +96,16 @@ const DefaultSnapshotInterval = 1000
 // DefaultSnapshotKeepRecent is how many snapshots a new node keeps.
 const DefaultSnapshotKeepRecent = 2
 
+// DefaultMaxBlockCredentials bounds the credentials of a block a new node
+// proposes: 10 full txs, a couple of seconds of execution on 2 cores.
+const DefaultMaxBlockCredentials = 100_000
+
 // DefaultConfig returns the settings of a new node.
 func DefaultConfig() *Config {
 	return &Config{
 		State:     StateConfig{CacheSize: 1_000_000, KeepRecent: DefaultKeepRecent},
 		StateSync: StateSyncConfig{SnapshotInterval: DefaultSnapshotInterval, SnapshotKeepRecent: DefaultSnapshotKeepRecent},
+		Proposer:  ProposerConfig{MaxBlockCredentials: DefaultMaxBlockCredentials},
 		Client:    ClientConfig{Node: "http://127.0.0.1:26657", CommitTimeout: Duration{60 * time.Second}},
 	}
 }
@@ -132,6 +151,14 @@ func (c StateSyncConfig) ValidateBasic() error {
 	return nil
 }
 
+// ValidateBasic checks the proposer section.
+func (c ProposerConfig) ValidateBasic() error {
+	if c.MaxBlockCredentials < 0 {
+		return fmt.Errorf("max_block_credentials %d: must not be negative (0: no bound but the block's byte limit)", c.MaxBlockCredentials)
+	}
+	return nil
+}
+
 // ValidateBasic checks the client section.
 func (c ClientConfig) ValidateBasic() error {
 	if c.Node == "" {
@@ -150,6 +177,9 @@ func (c *Config) ValidateBasic() error {
 	}
 	if err := c.StateSync.ValidateBasic(); err != nil {
 		return InSectionError{Section: "statesync", Err: err}
+	}
+	if err := c.Proposer.ValidateBasic(); err != nil {
+		return InSectionError{Section: "proposer", Err: err}
 	}
 	if err := c.Client.ValidateBasic(); err != nil {
 		return InSectionError{Section: "client", Err: err}

@@ -32,6 +32,7 @@ func TestLoadRejects(t *testing.T) {
 		section          string
 	}{
 		{name: "negative cache", body: "[state]\ncache_size = -1\n", want: "cache_size", section: "state"},
+		{name: "negative block credentials", body: "[proposer]\nmax_block_credentials = -1\n", want: "max_block_credentials", section: "proposer"},
 		{name: "empty node", body: "[client]\nnode = \"\"\n", want: "node", section: "client"},
 		{name: "bad duration", body: "[client]\ncommit_timeout = \"soon\"\n", want: "soon"},
 		{name: "zero timeout", body: "[client]\ncommit_timeout = \"0s\"\n", want: "commit_timeout", section: "client"},

@@ -100,7 +100,8 @@ func NewFullNode(home string, logger log.Logger) (*FullNode, error) {
 // are served next to CometBFT's.
 func newCometNode(cfg *cmtcfg.Config, ccfg *config.Config, logger log.Logger) (*cmtnode.Node, *app.Application, error) {
 	opts := []app.Option{app.WithLogger(logger.With("module", "credledger")),
-		app.WithSnapshots(filepath.Join(cfg.DBDir(), "snapshots"), ccfg.StateSync.SnapshotInterval, ccfg.StateSync.SnapshotKeepRecent)}
+		app.WithSnapshots(filepath.Join(cfg.DBDir(), "snapshots"), ccfg.StateSync.SnapshotInterval, ccfg.StateSync.SnapshotKeepRecent),
+		app.WithMaxBlockCredentials(ccfg.Proposer.MaxBlockCredentials)}
 	if cfg.Instrumentation.Prometheus {
 		// CometBFT serves the default registry, its metrics and these
 		m, err := PrometheusAppMetrics(prometheus.DefaultRegisterer)
