@@ -53,6 +53,10 @@ func (app *Application) query(req *abci.RequestQuery) (*abci.ResponseQuery, erro
 		return app.queryProposal(req)
 	case query.PathProposals:
 		return app.queryProposals(req)
+	case query.PathAnchoredBy:
+		return app.queryAnchoredBy(req)
+	case query.PathPendingSequence:
+		return app.queryPendingSequence(req)
 	}
 	return nil, types.Errorf(types.CodeUnknownQuery, "unknown query path %q (known: %s)", req.Path, strings.Join(query.Paths, " "))
 }
@@ -222,4 +226,59 @@ func marshalList(list interface{ Marshal() ([]byte, error) }, what string, h int
 		return nil, fmt.Errorf("encode %s: %w", what, err)
 	}
 	return &abci.ResponseQuery{Value: bz, Height: h}, nil
+}
+
+func (app *Application) queryAnchoredBy(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	issuer, hashes, err := query.DecodeAnchoredByRequest(req.Data)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([][]byte, len(hashes))
+	for i, h := range hashes {
+		keys[i] = types.CredentialKey(h)
+	}
+	out := make([]byte, len(hashes))
+	h, err := app.store.GetManyAt(req.Height, keys, func(i int, value []byte) error {
+		if value == nil {
+			return nil
+		}
+		entries, err := types.DecodeCredentialRecord(value)
+		if err != nil {
+			return fmt.Errorf("credential record of %X: %w", hashes[i], err)
+		}
+		for _, e := range entries {
+			if e.IssuerId == issuer && e.Anchor != nil {
+				out[i] = 1
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &abci.ResponseQuery{Key: []byte(issuer), Value: out, Height: h}, nil
+}
+
+// queryPendingSequence reads the CheckTx state, so it waits for the block
+// being executed (app.mu); it is for an issuer resuming a run, not for
+// verifiers.
+func (app *Application) queryPendingSequence(req *abci.RequestQuery) (*abci.ResponseQuery, error) {
+	id := string(req.Data)
+	if err := types.ValidateIssuerID(id); err != nil {
+		return nil, types.Errorf(types.CodeBadQuery, "%s", err.Error())
+	}
+	if req.Height != 0 {
+		return nil, types.Errorf(types.CodeBadQuery, "pending_sequence is about the mempool now: height must be 0, not %d", req.Height)
+	}
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	var r reader = app.store
+	if app.check != nil {
+		r = app.check
+	}
+	seq, err := getSequence(r, id)
+	if err != nil {
+		return nil, err
+	}
+	return &abci.ResponseQuery{Key: []byte(id), Value: types.EncodeSequence(seq), Height: app.store.Height()}, nil
 }

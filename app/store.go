@@ -456,6 +456,26 @@ func (s *Store) GetAt(v int64, key []byte) ([]byte, int64, error) {
 	return value, it.Version(), nil
 }
 
+// GetManyAt calls fn with the value of each of keys at version v (0:
+// latest), all from the same version, and returns the version used.
+func (s *Store) GetManyAt(v int64, keys [][]byte, fn func(i int, value []byte) error) (int64, error) {
+	it, release, err := s.acquire(v)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	for i, key := range keys {
+		value, err := it.Get(key)
+		if err != nil {
+			return 0, fmt.Errorf("get %X at version %d: %w", key, it.Version(), err)
+		}
+		if err := fn(i, value); err != nil {
+			return 0, err
+		}
+	}
+	return it.Version(), nil
+}
+
 // Prove returns the value of key at version v (0: latest) with an encoded
 // ICS23 proof of its existence, or of its absence when the value is nil.
 // It also returns the version used.

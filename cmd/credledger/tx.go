@@ -153,6 +153,13 @@ func newTxRun(c *client.Client, key *keys.Key, action string, n int) *txRun {
 func (r *txRun) submit(ctx context.Context, hashes [][]byte, opts client.SubmitOptions, skip bool) {
 	toSend := hashes
 	if skip {
+		// the interrupted run's txs may still be in the mempool: let them
+		// commit (or drop) before checking what is anchored and signing
+		// the next sequences
+		if _, err := r.c.WaitPendingTxs(ctx, r.key.Issuer, opts.CommitTimeout); err != nil {
+			r.stopErr = fmt.Errorf("wait for this issuer's txs still in the node's mempool: %w", err)
+			return
+		}
 		toSend = r.skipAnchored(ctx, hashes)
 	}
 	for round := 0; r.stopErr == nil && len(toSend) > 0 && round < maxResendRounds; round++ {

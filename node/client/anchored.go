@@ -12,15 +12,16 @@ import (
 	"github.com/credledger/credledger/types/query"
 )
 
-// DefaultQueryWorkers is how many /credential queries AnchoredBy runs at
+// DefaultQueryWorkers is how many /anchored_by queries AnchoredBy runs at
 // once unless told otherwise.
-const DefaultQueryWorkers = 8
+const DefaultQueryWorkers = 2
 
 // AnchoredBy reports, for each of hashes, whether issuer has anchored it in
 // the node's latest committed state (its entry has an anchor; a void is not
-// looked at). It runs up to workers queries at a time (0:
-// DefaultQueryWorkers) and trusts its node: the answers carry no proofs.
-// The first failed query stops it and is returned.
+// looked at). It asks query.MaxAnchoredByHashes hashes per query, up to
+// workers queries at a time (0: DefaultQueryWorkers), and trusts its node:
+// the answers carry no proofs. The first failed query stops it and is
+// returned.
 func (c *Client) AnchoredBy(ctx context.Context, issuer string, hashes [][]byte, workers int) ([]bool, error) {
 	if workers <= 0 {
 		workers = DefaultQueryWorkers
@@ -34,24 +35,23 @@ func (c *Client) AnchoredBy(ctx context.Context, issuer string, hashes [][]byte,
 		errOnce  sync.Once
 		firstErr error
 	)
-	for range min(workers, len(hashes)) {
+	chunks := (len(hashes) + query.MaxAnchoredByHashes - 1) / query.MaxAnchoredByHashes
+	for range min(workers, chunks) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range next {
-				ok, err := c.anchoredBy(ctx, issuer, hashes[i])
-				if err != nil {
+			for start := range next {
+				end := min(start+query.MaxAnchoredByHashes, len(hashes))
+				if err := c.anchoredBy(ctx, issuer, hashes[start:end], out[start:end]); err != nil {
 					errOnce.Do(func() { firstErr = err; cancel() })
-					continue
 				}
-				out[i] = ok
 			}
 		}()
 	}
 feed:
-	for i := range hashes {
+	for start := 0; start < len(hashes); start += query.MaxAnchoredByHashes {
 		select {
-		case next <- i:
+		case next <- start:
 		case <-ctx.Done():
 			break feed
 		}
@@ -64,29 +64,28 @@ feed:
 	return out, firstErr
 }
 
-// anchoredBy asks the node whether issuer has anchored hash.
-func (c *Client) anchoredBy(ctx context.Context, issuer string, hash []byte) (bool, error) {
+// anchoredBy asks the node which of hashes (at most
+// query.MaxAnchoredByHashes) issuer has anchored, into out.
+func (c *Client) anchoredBy(ctx context.Context, issuer string, hashes [][]byte, out []bool) error {
 	res, err := read(ctx, func() (*coretypes.ResultABCIQuery, error) {
-		return c.rpc.ABCIQueryWithOptions(ctx, query.PathCredential, hash, rpcclient.ABCIQueryOptions{})
+		return c.rpc.ABCIQueryWithOptions(ctx, query.PathAnchoredBy, query.EncodeAnchoredByRequest(issuer, hashes), rpcclient.ABCIQueryOptions{})
 	})
 	if err != nil {
-		return false, c.rpcFailure(err)
+		return c.rpcFailure(err)
 	}
 	if res.Response.Code != 0 {
-		return false, fmt.Errorf("query %s: %w", query.PathCredential, &types.CodeError{Code: types.Code(res.Response.Code), Msg: res.Response.Log})
+		return fmt.Errorf("query %s: %w", query.PathAnchoredBy, &types.CodeError{Code: types.Code(res.Response.Code), Msg: res.Response.Log})
 	}
-	var ans types.CredentialAnswer
-	if err := ans.Unmarshal(res.Response.Value); err != nil {
-		return false, fmt.Errorf("%w: credential answer: %w", types.ErrMalformedAnswer, err)
+	if len(res.Response.Value) != len(hashes) {
+		return fmt.Errorf("%w: %s answer has %d bytes for %d hashes", types.ErrMalformedAnswer, query.PathAnchoredBy, len(res.Response.Value), len(hashes))
 	}
-	entries, err := types.DecodeCredentialRecord(ans.Record)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range entries {
-		if e.IssuerId == issuer && e.Anchor != nil {
-			return true, nil
+	for i, b := range res.Response.Value {
+		switch b {
+		case 0, 1:
+			out[i] = b == 1
+		default:
+			return fmt.Errorf("%w: %s answer byte %d is %d, want 0 or 1", types.ErrMalformedAnswer, query.PathAnchoredBy, i, b)
 		}
 	}
-	return false, nil
+	return nil
 }

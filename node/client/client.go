@@ -124,6 +124,60 @@ func (c *Client) Sequence(ctx context.Context, issuer string) (uint64, error) {
 	return types.DecodeSequence(res.Response.Value)
 }
 
+// PendingSequence returns issuer's next sequence number after its txs in
+// the node's mempool (Sequence if it holds none).
+func (c *Client) PendingSequence(ctx context.Context, issuer string) (uint64, error) {
+	res, err := c.query(ctx, query.PathPendingSequence, []byte(issuer), 0)
+	if err != nil {
+		return 0, err
+	}
+	return types.DecodeSequence(res.Response.Value)
+}
+
+// WaitPendingTxs waits, up to timeout, until the txs of issuer that the
+// node's mempool holds now are committed or dropped, and returns how many
+// there were. A run resumed while the interrupted one's txs are still in
+// the mempool would otherwise sign their sequences again (and check which
+// hashes are anchored before they are).
+func (c *Client) WaitPendingTxs(ctx context.Context, issuer string, timeout time.Duration) (int, error) {
+	committed, err := c.Sequence(ctx, issuer)
+	if err != nil {
+		return 0, err
+	}
+	pending, err := c.PendingSequence(ctx, issuer)
+	if err != nil {
+		return 0, err
+	}
+	if pending <= committed {
+		return 0, nil
+	}
+	if timeout <= 0 {
+		timeout = 60 * time.Second
+	}
+	n := int(pending - committed)
+	deadline := time.Now().Add(timeout)
+	for {
+		select {
+		case <-ctx.Done():
+			return n, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+		if committed, err = c.Sequence(ctx, issuer); err != nil {
+			return n, err
+		}
+		now, err := c.PendingSequence(ctx, issuer)
+		if err != nil {
+			return n, err
+		}
+		if committed >= pending || now <= committed {
+			return n, nil // committed, or dropped from the mempool
+		}
+		if time.Now().After(deadline) {
+			return n, fmt.Errorf("%d tx(s) of issuer %q are still in the node's mempool after %s (sequences %d..%d; committed up to %d): wait, then run again", n, issuer, timeout, pending-uint64(n), pending-1, committed)
+		}
+	}
+}
+
 // Params returns the consortium parameters. On a chain that has not
 // committed its first block yet it waits for it (up to 10 s).
 func (c *Client) Params(ctx context.Context) (types.Params, error) {

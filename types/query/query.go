@@ -25,6 +25,13 @@ const (
 	// PathSequence takes an issuer id and returns its next sequence number
 	// (types.EncodeSequence, no proof).
 	PathSequence = "/sequence"
+	// PathPendingSequence takes an issuer id and returns the next sequence
+	// number after its txs in the node's mempool (the committed one if it
+	// holds none; types.EncodeSequence, no proof, no height). An issuer
+	// resuming a run waits until its txs still in the mempool are
+	// committed or dropped, so that it does not sign the same sequence
+	// again.
+	PathPendingSequence = "/pending_sequence"
 	// PathParams returns the encoded types.Params (no proof).
 	PathParams = "/params"
 	// PathProposal takes a proposal id (types.EncodeProposalID) and returns
@@ -34,7 +41,52 @@ const (
 	// page) and returns a types.ProposalList of one page of proposals in
 	// id order (no proof).
 	PathProposals = "/proposals"
+	// PathAnchoredBy takes an issuer id and up to MaxAnchoredByHashes
+	// hashes (EncodeAnchoredByRequest) and returns one byte per hash, 1 if
+	// the issuer's own entry of the hash has an anchor (a void is not
+	// looked at), else 0, all from one state (no proof: for an issuer
+	// asking its own node, as `anchor --skip-anchored` does, in one query
+	// per thousand hashes instead of one per hash).
+	PathAnchoredBy = "/anchored_by"
 )
+
+// MaxAnchoredByHashes bounds the hashes of one PathAnchoredBy query.
+const MaxAnchoredByHashes = 1000
+
+// EncodeAnchoredByRequest encodes a PathAnchoredBy query: the issuer id's
+// length in one byte, the id, then the 32-byte hashes.
+func EncodeAnchoredByRequest(issuer string, hashes [][]byte) []byte {
+	out := make([]byte, 0, 1+len(issuer)+types.HashSize*len(hashes))
+	out = append(out, byte(len(issuer)))
+	out = append(out, issuer...)
+	for _, h := range hashes {
+		out = append(out, h...)
+	}
+	return out
+}
+
+// DecodeAnchoredByRequest decodes a PathAnchoredBy query.
+func DecodeAnchoredByRequest(bz []byte) (issuer string, hashes [][]byte, err error) {
+	if len(bz) < 1 || len(bz) < 1+int(bz[0]) {
+		return "", nil, types.Errorf(types.CodeBadQuery, "anchored_by query of %d bytes is shorter than its issuer id", len(bz))
+	}
+	issuer = string(bz[1 : 1+int(bz[0])])
+	if err := types.ValidateIssuerID(issuer); err != nil {
+		return "", nil, types.Errorf(types.CodeBadQuery, "anchored_by query: %s", err.Error())
+	}
+	rest := bz[1+int(bz[0]):]
+	if len(rest) == 0 || len(rest)%types.HashSize != 0 {
+		return "", nil, types.Errorf(types.CodeBadQuery, "anchored_by query has %d bytes of hashes, want a positive multiple of %d", len(rest), types.HashSize)
+	}
+	if n := len(rest) / types.HashSize; n > MaxAnchoredByHashes {
+		return "", nil, types.Errorf(types.CodeBadQuery, "anchored_by query has %d hashes, at most %d", n, MaxAnchoredByHashes)
+	}
+	for len(rest) > 0 {
+		hashes = append(hashes, rest[:types.HashSize:types.HashSize])
+		rest = rest[types.HashSize:]
+	}
+	return issuer, hashes, nil
+}
 
 // Page sizes of the list queries: a page has at most MaxPageSize entries,
 // DefaultPageSize when the request names no limit.
@@ -54,7 +106,7 @@ func Page(after []byte, limit uint32) []byte {
 }
 
 // Paths lists every query path, for messages that name them.
-var Paths = []string{PathCredential, PathIssuer, PathIssuers, PathSequence, PathParams, PathProposal, PathProposals}
+var Paths = []string{PathCredential, PathIssuer, PathIssuers, PathSequence, PathParams, PathProposal, PathProposals, PathAnchoredBy, PathPendingSequence}
 
 // CredentialProof is a /credential answer with its proof, as served for
 // state height Height (provable by header Height+1). Nothing in it is
