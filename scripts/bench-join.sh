@@ -84,7 +84,7 @@ trap 'exit 143' TERM
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # field JSON NAME: the first string value of "NAME" in JSON
-field() { echo "$1" | grep -o "\"$2\": *\"[^\"]*\"" | head -1 | sed 's/.*: *"\(.*\)"/\1/'; }
+field() { { echo "$1" | grep -o "\"$2\": *\"[^\"]*\"" || true; } | head -1 | sed 's/.*: *"\(.*\)"/\1/'; }
 height_of() { field "$(curl -sf --max-time 2 "$1/status" 2>/dev/null || true)" latest_block_height; }
 randhex() { head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n'; }
 
@@ -107,17 +107,27 @@ issuer=$(ls "$home/keys" | head -1 | sed 's/\.json$//')
 credentials=$(curl -sf "$rpc/abci_info" | grep -o '"data": *"[^"]*"' | head -1 || true)
 echo "validator up at height $h ($rpc, issuer $issuer${credentials:+; abci_info $credentials})" >&2
 
-# one hash per block until a snapshot is written
+# one hash per block until a snapshot is being written, then wait for it
 early=$(randhex)
 "$cl" anchor --hash "$early" --from "$issuer" --home "$home" >/dev/null
-snap=""
+latest_snap() { ls "$home/data/snapshots" 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tail -1 || true; }
+snap="" ts=""
 for i in $(seq 1 $((3 * interval + 3))); do
-  snap=$(ls "$home/data/snapshots" 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tail -1 || true)
-  [ -n "$snap" ] && [ "$snap" -gt "$h" ] && break
-  snap=""
+  if ls "$home/data/snapshots" 2>/dev/null | grep -q '^tmp-'; then ts=$(now); break; fi
+  s=$(latest_snap); if [ -n "$s" ] && [ "$s" -gt "$h" ]; then snap=$s; break; fi
   "$cl" anchor --hash "$(randhex)" --from "$issuer" --home "$home" >/dev/null
 done
-[ -n "$snap" ] || { echo "the validator wrote no snapshot after $((3 * interval + 3)) blocks (snapshot_interval $interval); log:" >&2; tail -20 "$work/validator.log" >&2; exit 1; }
+if [ -z "$snap" ]; then
+  [ -n "$ts" ] || { echo "the validator started no snapshot in $((3 * interval + 3)) blocks (snapshot_interval $interval); log:" >&2; tail -20 "$work/validator.log" >&2; exit 1; }
+  echo "validator: writing a snapshot..." >&2
+  for i in $(seq 1 1200); do
+    s=$(latest_snap); if [ -n "$s" ] && [ "$s" -gt "$h" ]; then snap=$s; break; fi
+    kill -0 "$val_pid" 2>/dev/null || { echo "the validator exited; log:" >&2; tail -20 "$work/validator.log" >&2; exit 1; }
+    [ "$i" = 1200 ] && { echo "the snapshot was not written in 600 s; log:" >&2; tail -20 "$work/validator.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  echo "validator: snapshot of height $snap written in about $(since "$ts") s"
+fi
 sdir="$home/data/snapshots/$snap"
 chunks=$(ls "$sdir" | grep -c '^chunk-' || true)
 sbytes=$(du -sb "$sdir" | cut -f1)
@@ -156,7 +166,7 @@ later=$(randhex)
 "$cl" anchor --hash "$later" --from "$issuer" --home "$home" >/dev/null
 earliest=$(field "$(curl -sf "$jrpc/status")" earliest_block_height)
 root_h=$((earliest + 1))
-root_hash=$(curl -sf "$rpc/commit?height=$root_h" | grep -o '"hash": *"[0-9A-F]\{64\}"' | head -1 | grep -o '[0-9A-F]\{64\}')
+root_hash=$(curl -sf "$rpc/block?height=$root_h" | grep -o '"hash": *"[0-9A-F]\{64\}"' | head -1 | grep -o '[0-9A-F]\{64\}')
 for i in $(seq 1 60); do
   if out=$("$cl" verify --hash "$later" --node "$jrpc" --witness "$rpc" --trust-height "$root_h" --trust-hash "$root_hash" \
       --light-home "$work/light" --output json 2>"$work/verify.err"); then

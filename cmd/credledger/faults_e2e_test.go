@@ -21,15 +21,6 @@ import (
 // apart.
 const faultsMaxP99 = 5 * time.Second
 
-// faultsBlockCredentials is the proposers' max_block_credentials in the
-// fault test: four validators share two cores, so each credential costs
-// four executions of one core's time; a block of the default 100,000
-// took about 10 s there, and a tx behind a bulk rerun waited for one or
-// two such blocks (the long run's p99 was 11-13 s). An operator sets it
-// from the latency a member's single tx should see behind another's bulk
-// run on their machines.
-const faultsBlockCredentials = 20_000
-
 // faultsLive reports whether the chain keeps 2/3 of its power during
 // fault: every fault but kill-all. A tx counts as sent while 3 of 4 were
 // up if it was sent during such a fault and no kill-all began before it
@@ -58,9 +49,8 @@ func TestFaults(t *testing.T) {
 	if os.Getenv("CREDLEDGER_FAULTS") == "long" {
 		mode = faultsLong
 	}
-	tn := startLocalNet(t, netOptions{validators: 4, steadyBlocks: true, maxBlockCredentials: faultsBlockCredentials})
+	tn := startLocalNet(t, netOptions{validators: 4, steadyBlocks: true})
 	f := newFaultsRun(t, tn, mode)
-	f.logf("proposers: blocks of at most %d credentials ([proposer] max_block_credentials), issuers taking turns", faultsBlockCredentials)
 	n0, n2, n3 := tn.nodes[0], tn.nodes[2], tn.nodes[3]
 	for round := 1; round <= mode.rounds; round++ {
 		f.logf("round %d of %d", round, mode.rounds)
