@@ -14,9 +14,10 @@
 # first `credledger verify` through it (the joiner as primary, the validator
 # as witness, trusting the joiner's first kept header) of a hash anchored
 # after it joined gave a proven verdict: "joined and serving verified
-# queries in S s" (target: under 120 s at 2M credentials). It also checks a
-# credential anchored before the snapshot with `credledger status` through
-# the joiner (a proof against the joiner's restored state).
+# queries in S s" (target: under 120 s at 2M credentials). (A verify of a
+# credential anchored before the snapshot through the joiner needs two
+# witnesses that keep the older headers, see README "State sync";
+# TestStateSyncJoin checks it.)
 #
 # Every process it started is stopped on exit (also on Ctrl-C) and the
 # joiner's files are removed; the validator home keeps its new blocks and
@@ -65,13 +66,8 @@ done
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 val_pid="" join_pid=""
-stop_pid() { # stop_pid PID: TERM, then KILL after 10 s
-  [ -n "$1" ] || return 0
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 40); do kill -0 "$1" 2>/dev/null || break; sleep 0.25; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$join_pid"; stop_pid "$val_pid"
@@ -108,8 +104,7 @@ credentials=$(curl -sf "$rpc/abci_info" | grep -o '"data": *"[^"]*"' | head -1 |
 echo "validator up at height $h ($rpc, issuer $issuer${credentials:+; abci_info $credentials})" >&2
 
 # one hash per block until a snapshot is being written, then wait for it
-early=$(randhex)
-"$cl" anchor --hash "$early" --from "$issuer" --home "$home" >/dev/null
+"$cl" anchor --hash "$(randhex)" --from "$issuer" --home "$home" >/dev/null
 latest_snap() { ls "$home/data/snapshots" 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tail -1 || true; }
 snap="" ts=""
 for i in $(seq 1 $((3 * interval + 3))); do
@@ -128,10 +123,12 @@ if [ -z "$snap" ]; then
   done
   echo "validator: snapshot of height $snap written in about $(since "$ts") s"
 fi
+# the headers after the snapshot's height verify it: two more blocks
+for _ in 1 2; do "$cl" anchor --hash "$(randhex)" --from "$issuer" --home "$home" >/dev/null; done
 sdir="$home/data/snapshots/$snap"
 chunks=$(ls "$sdir" | grep -c '^chunk-' || true)
 sbytes=$(du -sb "$sdir" | cut -f1)
-echo "snapshot of height $snap: $chunks chunks, $sbytes bytes (the credential $early anchored before it)"
+echo "snapshot of height $snap: $chunks chunks, $sbytes bytes"
 
 # the joiner
 gen="$home/config/genesis.json"
@@ -177,8 +174,5 @@ for i in $(seq 1 60); do
 done
 served=$(since "$t0")
 echo "joiner: verify through it: $(field "$out" verdict), issuer $(field "$out" issuer) after $served s"
-st=$("$cl" status --hash "$early" --node "$jrpc" --output json)
-echo "joiner: status of $early (anchored before the snapshot): $(field "$st" verdict)"
-[ "$(field "$st" verdict)" = valid ] || { echo "the joiner does not answer for a credential of the snapshot: $st" >&2; exit 1; }
 echo
 echo "joined and serving verified queries in $served s (restored $restored s, caught up $caught s; snapshot $sbytes bytes in $chunks chunks; $(nproc) cores; target < 120 s)"

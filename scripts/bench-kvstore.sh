@@ -96,13 +96,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 bin="$work/bin"
 kv_pids=() anchor_pid="" reader_pid="" load_pid=""
-stop_pid() { # stop_pid PID: TERM, then KILL after 10 s
-  [ -n "$1" ] || return 0
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 40); do kill -0 "$1" 2>/dev/null || break; sleep 0.25; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
 stop_credledger() {
   if [ -f "$work/cl/nodes.json" ]; then
     CREDLEDGER="$bin/credledger" "$root/scripts/localnet.sh" stop "$work/cl" >/dev/null 2>&1 || true

@@ -81,13 +81,8 @@ warn_ephemeral "$port" "$((port + 2))"
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 node_pid="" anchor_pid="" reader_pid="" ql_pid=""
-stop_pid() { # stop_pid PID: TERM, then KILL after 10 s
-  [ -n "$1" ] || return 0
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 40); do kill -0 "$1" 2>/dev/null || break; sleep 0.25; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
 cleanup() {
   trap - EXIT INT TERM
   stop_pid "$ql_pid"; stop_pid "$anchor_pid"; stop_pid "$reader_pid"; stop_pid "$node_pid"
