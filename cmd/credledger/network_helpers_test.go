@@ -23,8 +23,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/credledger/credledger/config"
-
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/stretchr/testify/require"
 
@@ -118,9 +116,6 @@ type netOptions struct {
 	// instead of the shipped config's block per 30 s when idle. Tests that
 	// wait for a number of blocks (expiry, validator updates) need it.
 	steadyBlocks bool
-	// maxBlockCredentials, if set, is every node's [proposer]
-	// max_block_credentials
-	maxBlockCredentials int
 }
 
 // localNet is a testnet of credledger processes. Not safe for concurrent
@@ -223,12 +218,6 @@ func (ln *localNet) newNode(tn node.TestnetNode) *netNode {
 		cfg.Consensus.CreateEmptyBlocksInterval = 0
 		cfg.Consensus.TimeoutCommit = 500 * time.Millisecond
 		cmtcfg.WriteConfigFile(filepath.Join(n.home, "config", "config.toml"), cfg)
-	}
-	if ln.opts.maxBlockCredentials > 0 {
-		c, err := config.Load(config.Path(n.home))
-		require.NoError(t, err)
-		c.Proposer.MaxBlockCredentials = ln.opts.maxBlockCredentials
-		require.NoError(t, c.Save(config.Path(n.home)))
 	}
 	// cleanups run last-in first-out: kill, then print the log
 	t.Cleanup(func() {
