@@ -456,6 +456,7 @@ func (f *faultsRun) finish(t *testing.T) {
 	for _, e := range f.prober.failures() {
 		f.logf("probe not committed: %s", e)
 	}
+	f.reportLatencyBreakdown(t)
 
 	require.Zero(t, res.lost, "credentials lost: %v", res.lostHashes)
 	require.Empty(t, twice, "hashes reported committed by two runs")

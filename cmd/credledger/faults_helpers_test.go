@@ -577,9 +577,14 @@ func (p *prober) latenciesOf(match func(fault string) bool) (ds []time.Duration,
 // faults that keep 2/3 of the power up (faultsLive): sent during one, and
 // done before any kill-all began.
 func (p *prober) liveLatencies() (ds []time.Duration, failed int) {
-	return p.latenciesOfProbe(func(pr probe) bool {
-		return faultsLive(pr.fault) && !slices.ContainsFunc(pr.touched, func(f string) bool { return !faultsLive(f) })
-	})
+	return p.latenciesOfProbe(p.isLive)
+}
+
+// isLive reports whether pr lived only through faults that keep 2/3 of the
+// power up (faultsLive): sent during one, and done before any kill-all
+// began.
+func (p *prober) isLive(pr probe) bool {
+	return faultsLive(pr.fault) && !slices.ContainsFunc(pr.touched, func(f string) bool { return !faultsLive(f) })
 }
 
 // slowest describes the n slowest (or not committed) probes that match.
