@@ -82,6 +82,16 @@ type faultsRun struct {
 	comparisons int
 	recoveries  []string
 	catchUp     time.Duration
+	// reported is set once the latency breakdown was logged
+	reported bool
+}
+
+// paced describes an anchor stream's --rate.
+func paced(rate int) string {
+	if rate == 0 {
+		return "unpaced"
+	}
+	return fmt.Sprintf("--rate %d", rate)
 }
 
 func newFaultsRun(t *testing.T, tn *localNet, mode faultsMode) *faultsRun {
@@ -92,8 +102,8 @@ func newFaultsRun(t *testing.T, tn *localNet, mode faultsMode) *faultsRun {
 		f.catchUp = 5 * time.Minute
 	}
 	dir := t.TempDir()
-	f.a = newAnchorStream("a", tn.bin, n0, dir, mode, mode.fileA, f.ledger)
-	f.b = newAnchorStream("b", tn.bin, n1, dir, mode, mode.fileB, f.ledger)
+	f.a = newAnchorStream("a", tn.bin, n0, dir, mode, mode.fileA, mode.rateA, f.ledger)
+	f.b = newAnchorStream("b", tn.bin, n1, dir, mode, mode.fileB, mode.rateB, f.ledger)
 	f.prober = newProber(n1, n2.loadKey(t, n2.issuer), f.ledger)
 	for _, s := range []*anchorStream{f.a, f.b} {
 		go s.run()
@@ -101,8 +111,14 @@ func newFaultsRun(t *testing.T, tn *localNet, mode faultsMode) *faultsRun {
 	}
 	go f.prober.run()
 	t.Cleanup(f.prober.stop)
-	f.logf("mode %s: %d round(s); stream a: files of %d hashes through %s as %s, stream b: files of %d through %s as %s, batches of %d; prober: 1 hash per tx through %s as %s",
-		mode.name, mode.rounds, mode.fileA, n0.name, n0.issuer, mode.fileB, n1.name, n1.issuer, mode.batch, n1.name, n2.issuer)
+	f.logf("mode %s: %d round(s); stream a: files of %d hashes through %s as %s, %s; stream b: files of %d through %s as %s, %s; batches of %d; prober: 1 hash per tx through %s as %s",
+		mode.name, mode.rounds, mode.fileA, n0.name, n0.issuer, paced(mode.rateA), mode.fileB, n1.name, n1.issuer, paced(mode.rateB), mode.batch, n1.name, n2.issuer)
+	// where the probes' time went, also when the run fails before the end
+	t.Cleanup(func() {
+		if t.Failed() && !f.reported {
+			f.reportLatencyBreakdown(t)
+		}
+	})
 	// let the load build up before the first fault
 	netEventually(t, 2*time.Minute, "first credentials committed", func() error {
 		if f.ledger.size() == 0 {
@@ -355,10 +371,14 @@ func (f *faultsRun) diskFull(t *testing.T, n *netNode) {
 	limited := time.Now()
 	res := runCmd(t, prlimit, "--pid", fmt.Sprint(n.cmd.Process.Pid), "--fsize=0:0")
 	require.Equal(t, 0, res.code, "prlimit: %s", res)
+	othersAt := netMaxHeight(t, f.others(n))
 	select {
 	case <-n.done:
 	case <-time.After(time.Minute):
-		t.Fatalf("%s still runs a minute after its disk filled", n.name)
+		own, ownErr := n.appHeight()
+		limits := runCmd(t, prlimit, "--pid", fmt.Sprint(n.cmd.Process.Pid), "--fsize")
+		t.Fatalf("%s still runs a minute after its disk filled: it had committed height %d then, %d now (%v); the others were at %d then, %d now; its limit now: %s",
+			n.name, committed, own, ownErr, othersAt, netMaxHeight(t, f.others(n)), strings.TrimSpace(limits.stdout))
 	}
 	halted := time.Since(limited)
 	require.Equal(t, 1, n.cmd.ProcessState.ExitCode(), "%s exits 1 (%s)", n.name, n.cmd.ProcessState)
@@ -433,7 +453,9 @@ func (f *faultsRun) finish(t *testing.T) {
 	bFiles, bRuns, bFailed := f.b.stats()
 	during, duringFailed := f.prober.latencies(true)
 	outside, outsideFailed := f.prober.latencies(false)
-	f.logf("done in %s (mode %s, %d round(s))", time.Since(f.start).Round(time.Second), f.mode.name, f.mode.rounds)
+	took := time.Since(f.start)
+	f.logf("done in %s (mode %s, %d round(s)): %.0f credentials reported committed per second on average, faults and checks included",
+		took.Round(time.Second), f.mode.name, f.mode.rounds, float64(len(reported))/took.Seconds())
 	f.logf("credentials committed: %d reported committed (%d by anchor runs of %d files, %d by the prober), %d hashes in the files; credentials lost: %d; reported committed twice: %d",
 		len(reported), len(reported)-f.prober.committed(), aFiles+bFiles, f.prober.committed(), hashes, res.lost, len(twice))
 	f.logf("anchor runs: stream a %d files, %d runs (%d failed, rerun with --skip-anchored); stream b %d files, %d runs (%d failed)", aFiles, aRuns, aFailed, bFiles, bRuns, bFailed)

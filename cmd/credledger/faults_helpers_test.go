@@ -49,13 +49,25 @@ type faultsMode struct {
 	down, stopped time.Duration
 	// runTimeout bounds one anchor run
 	runTimeout time.Duration
+	// rateA and rateB are the --rate of the anchor runs of streams A and B
+	// (credentials per second; 0: unpaced)
+	rateA, rateB int
 }
+
+// faultsRateA and faultsRateB pace the long mode's streams: together 4,500
+// credentials per second at most, about half of what 4 validators commit
+// on one 2-core machine when saturated (9,558/s by scripts/bench-kvstore.sh),
+// which here also runs the prober, the anchor CLIs and the proof checks.
+// Unpaced, a 100,000-hash run fills the mempool with minutes of work and
+// the latency measured is that queue's, not the faults' (README, "Pacing a
+// bulk run").
+const faultsRateA, faultsRateB = 3000, 1500
 
 var (
 	faultsShort = faultsMode{name: "short", rounds: 1, fileA: 400, fileB: 200, killFile: 3000, batch: 20, pause: 2 * time.Second,
 		down: 4 * time.Second, stopped: 6 * time.Second, runTimeout: 3 * time.Minute}
 	faultsLong = faultsMode{name: "long", rounds: 3, fileA: 10_000, fileB: 5000, killFile: 100_000, batch: 500, pause: 15 * time.Second,
-		down: 8 * time.Second, stopped: 12 * time.Second, runTimeout: 10 * time.Minute}
+		down: 8 * time.Second, stopped: 12 * time.Second, runTimeout: 10 * time.Minute, rateA: faultsRateA, rateB: faultsRateB}
 )
 
 // faultsLedger is every credential reported committed (by an anchor run or
@@ -145,6 +157,7 @@ type anchorStream struct {
 	dir     string
 	mode    faultsMode
 	size    int
+	rate    int // --rate of its runs (0: none)
 	ledger  *faultsLedger
 	stopped atomic.Bool
 	done    chan struct{}
@@ -161,9 +174,9 @@ type anchorStream struct {
 	errs    []error
 }
 
-func newAnchorStream(name, bin string, n *netNode, dir string, mode faultsMode, size int, ledger *faultsLedger) *anchorStream {
+func newAnchorStream(name, bin string, n *netNode, dir string, mode faultsMode, size, rate int, ledger *faultsLedger) *anchorStream {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &anchorStream{name: name, bin: bin, node: n, issuer: n.issuer, dir: dir, mode: mode, size: size, ledger: ledger,
+	return &anchorStream{name: name, bin: bin, node: n, issuer: n.issuer, dir: dir, mode: mode, size: size, rate: rate, ledger: ledger,
 		done: make(chan struct{}), ctx: ctx, cancel: cancel}
 }
 
@@ -234,6 +247,9 @@ func (s *anchorStream) runFile(f *hashFile, attempt int) *anchorRun {
 		"--batch-size", fmt.Sprint(s.mode.batch), "--output", "json"}
 	if attempt > 0 {
 		args = append(args, "--skip-anchored")
+	}
+	if s.rate > 0 {
+		args = append(args, "--rate", fmt.Sprint(s.rate))
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.mode.runTimeout)
 	defer cancel()

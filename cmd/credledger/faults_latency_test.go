@@ -151,9 +151,13 @@ func (p *prober) matching(match func(probe) bool) []probe {
 // while 3 of 4 validators were up and those sent outside faults.
 func (f *faultsRun) reportLatencyBreakdown(t *testing.T) {
 	t.Helper()
+	f.reported = true
 	n := f.tn.nodes[1] // the prober's node
 	top, err := n.height()
-	require.NoError(t, err)
+	if err != nil {
+		f.logf("where the time went: not known, %s does not answer: %v", n.name, err)
+		return
+	}
 	tl := readTimeline(t, n, 1, top)
 	for _, kind := range []struct {
 		name  string

@@ -242,3 +242,34 @@ func TestThousands(t *testing.T) {
 		require.Equal(t, want, thousands(n), "%d", n)
 	}
 }
+
+// TestAnchorRate paces a run with --rate: 1,001 hashes in batches of 100 at
+// 250 per second cannot be sent in less than 4 s (the first batch goes at
+// once, the eleventh after 1,000 were sent), while the dev node commits them
+// unpaced in one or two blocks. A bad --rate fails at once and sends
+// nothing.
+func TestAnchorRate(t *testing.T) {
+	bin := e2eBinary(t)
+	n := startTestNode(t, bin)
+	dir := t.TempDir()
+	from := []string{"--from", node.DefaultIssuerID, "--home", n.home, "--batch-size", "100"}
+	hs, file := hashList(t, dir, "paced.txt", 1001)
+	began := time.Now()
+	res := runCLI(t, bin, append([]string{"anchor", "--hash-file", file, "--rate", "250", "--output", "json"}, from...)...)
+	took := time.Since(began)
+	require.Equal(t, 0, res.code, "%s", res)
+	require.Equal(t, map[string]int{"committed": 1001}, resultCounts(t, res))
+	require.GreaterOrEqual(t, took, 4*time.Second, "1,001 hashes at 250/s")
+	requireAnchored(t, n, hs)
+
+	for _, rate := range []string{"-1", "NaN", "+Inf", "fast"} {
+		t.Run(rate, func(t *testing.T) {
+			h, file := hashList(t, dir, "bad-rate.txt", 1)
+			res := runCLI(t, bin, append([]string{"anchor", "--hash-file", file, "--rate", rate}, from...)...)
+			require.Equal(t, 1, res.code, "%s", res)
+			require.Len(t, res.stderrLines(), 1, "%s", res)
+			require.Contains(t, res.stderr, "--rate")
+			runStatus(t, bin, n.url, 4, "not_anchored", "--hash", h[0])
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strconv"
@@ -36,6 +37,7 @@ type txFlags struct {
 	timeout          time.Duration
 	raw              bool
 	skipAnchored     bool
+	rate             float64
 }
 
 func newTxCmd(action string) *cobra.Command {
@@ -60,6 +62,7 @@ func newTxCmd(action string) *cobra.Command {
 	f.StringVar(&fl.hashFile, "hash-file", "", "file with one hex hash per line (\"-\" for stdin), for bulk work")
 	f.BoolVar(&fl.raw, "raw", false, rawUsage)
 	f.IntVar(&fl.batchSize, "batch-size", 0, "hashes per tx (default: the chain's max_batch_size)")
+	f.Float64Var(&fl.rate, "rate", 0, "send at most this many credentials per second (0: as fast as the node takes them), to leave room in the blocks for other issuers")
 	f.DurationVar(&fl.timeout, "timeout", 0, "how long to wait for each tx to be committed (default: the home's config, 60s)")
 	if action == types.ActionAnchor {
 		f.BoolVar(&fl.skipAnchored, "skip-anchored", false, "first check each hash and skip those your issuer has already anchored (to resume an interrupted run)")
@@ -76,6 +79,9 @@ func newTxCmd(action string) *cobra.Command {
 func runTx(cmd *cobra.Command, action string, args []string, fl *txFlags) error {
 	if (action == types.ActionRevoke || action == types.ActionSuspend) && strings.TrimSpace(fl.reason) == "" {
 		return fmt.Errorf("--reason is required for %s: say why (it is recorded on chain with the change and shown to verifiers)", action)
+	}
+	if fl.rate < 0 || math.IsNaN(fl.rate) || math.IsInf(fl.rate, 0) {
+		return fmt.Errorf("--rate %v: give the credentials per second as a positive number, or 0 for no limit", fl.rate)
 	}
 	key, c, cfg, err := fl.prepare()
 	if err != nil {
@@ -96,7 +102,7 @@ func runTx(cmd *cobra.Command, action string, args []string, fl *txFlags) error 
 		hashes[i] = t.hash
 	}
 	run := newTxRun(c, key, action, len(targets))
-	opts := client.SubmitOptions{Reason: fl.reason, BatchSize: fl.batchSize, CommitTimeout: timeout}
+	opts := client.SubmitOptions{Reason: fl.reason, BatchSize: fl.batchSize, CommitTimeout: timeout, Rate: fl.rate}
 	var p *txProgress
 	if len(hashes) > progressMin {
 		p = newTxProgress(cmd.ErrOrStderr(), action)

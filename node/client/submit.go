@@ -28,6 +28,10 @@ type SubmitOptions struct {
 	// Sent, if set, is called after each batch the node accepted into its
 	// mempool, with the number of hashes sent so far.
 	Sent func(sent, total int)
+	// Rate, if positive, paces the batches so that at most Rate hashes per
+	// second are sent on average (the first batch goes at once): a bulk
+	// run then leaves room in the blocks for the other issuers' txs.
+	Rate float64
 }
 
 // BatchResult is what happened to one tx of a submission.
@@ -79,9 +83,15 @@ func (c *Client) Submit(ctx context.Context, key *keys.Key, action string, hashe
 		return nil, fmt.Errorf("read sequence of issuer %q: %w", key.Issuer, err)
 	}
 	var results []BatchResult
+	began := time.Now()
 	for start := 0; start < len(hashes); start += size {
 		batch := hashes[start:min(start+size, len(hashes))]
-		r, accepted, err := c.broadcast(ctx, key, info.ChainID, seq, action, batch, opts.Reason)
+		err := pace(ctx, began, start, opts.Rate)
+		var r BatchResult
+		var accepted bool
+		if err == nil {
+			r, accepted, err = c.broadcast(ctx, key, info.ChainID, seq, action, batch, opts.Reason)
+		}
 		if err != nil {
 			for i := range results {
 				if results[i].Err == nil {
@@ -139,6 +149,27 @@ func (c *Client) Submit(ctx context.Context, key *keys.Key, action string, hashe
 		}
 	}
 	return results, nil
+}
+
+// pace waits until sending the hashes after the first sent ones keeps the
+// average rate since began at or below rate per second (no wait if rate is
+// not positive).
+func pace(ctx context.Context, began time.Time, sent int, rate float64) error {
+	if rate <= 0 || sent == 0 {
+		return nil
+	}
+	wait := time.Until(began.Add(time.Duration(float64(sent) / rate * float64(time.Second))))
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // broadcast signs and sends one tx; accepted reports whether CheckTx took it.
