@@ -84,6 +84,8 @@ type faultsRun struct {
 	catchUp     time.Duration
 	// reported is set once the latency breakdown was logged
 	reported bool
+	// cpuAtBegin is the machine's CPU times when the fault in progress began
+	cpuAtBegin cpuTimes
 }
 
 // paced describes an anchor stream's --rate.
@@ -136,7 +138,10 @@ func (f *faultsRun) logf(format string, args ...any) {
 }
 
 // begin marks the start of a fault.
-func (f *faultsRun) begin(name string) { f.prober.setFault(name) }
+func (f *faultsRun) begin(name string) {
+	f.cpuAtBegin = readCPUTimes()
+	f.prober.setFault(name)
+}
 
 // end marks the end of a fault that took recovered to recover from, logs
 // what happened and compares the app hashes of the new heights.
@@ -144,7 +149,7 @@ func (f *faultsRun) end(t *testing.T, name string, recovered time.Duration, form
 	t.Helper()
 	f.prober.setFault("")
 	f.recoveries = append(f.recoveries, fmt.Sprintf("%s=%s", name, recovered.Round(time.Millisecond)))
-	f.logf("%s: "+format+"; recovered in %s", append(append([]any{name}, args...), recovered.Round(time.Millisecond))...)
+	f.logf("%s: "+format+"; recovered in %s; the machine's CPUs were %s busy meanwhile", append(append([]any{name}, args...), recovered.Round(time.Millisecond), readCPUTimes().busySince(f.cpuAtBegin))...)
 	f.a.requireOK(t)
 	f.b.requireOK(t)
 	f.compare(t)

@@ -3,7 +3,9 @@ package main
 import (
 	"cmp"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +21,9 @@ type blockTimeline struct {
 	times []time.Time
 	txs   []int
 	bytes []int
+	// rounds is the consensus round each height was committed in (its
+	// commit's round), for the heights readRounds read
+	rounds map[int64]int32
 }
 
 // readTimeline reads heights from..to from n (20 per RPC call).
@@ -39,6 +44,25 @@ func readTimeline(t *testing.T, n *netNode, from, to int64) blockTimeline {
 		}
 	}
 	return tl
+}
+
+// readRounds reads from n the round in which each of heights was committed
+// (0: its first proposal made it).
+func (tl *blockTimeline) readRounds(t *testing.T, n *netNode, heights []int64) {
+	t.Helper()
+	if tl.rounds == nil {
+		tl.rounds = map[int64]int32{}
+	}
+	for _, h := range heights {
+		if _, ok := tl.rounds[h]; ok {
+			continue
+		}
+		ctx, cancel := netCtx()
+		res, err := n.c.RPC().Commit(ctx, &h)
+		cancel()
+		require.NoError(t, err, "commit of height %d from %s", h, n.name)
+		tl.rounds[h] = res.Commit.Round
+	}
 }
 
 // has reports whether h is in the timeline.
@@ -75,6 +99,8 @@ type probeBreakdown struct {
 	// round to its commit; txs and bytes are its tx count and size.
 	block      time.Duration
 	txs, bytes int
+	// round is the round its block was committed in (-1: not read)
+	round int32
 }
 
 // breakdown splits pr's latency using tl, which must hold pr.height+1;
@@ -90,12 +116,20 @@ func (tl blockTimeline) breakdown(pr probe) (b probeBreakdown, ok bool) {
 	b.seen = pr.latency - b.chain
 	b.block = committed.Sub(tl.time(h))
 	b.txs, b.bytes = tl.txs[h-tl.first], tl.bytes[h-tl.first]
+	b.round = -1
+	if r, ok := tl.rounds[h]; ok {
+		b.round = r
+	}
 	return b, true
 }
 
 func (b probeBreakdown) String() string {
-	return fmt.Sprintf("committed by the chain %s after it was sent (%d block(s) began before the one including it), seen by its node %s later; its block took %s with %d txs, %d kB",
-		b.chain.Round(time.Millisecond), b.passed, b.seen.Round(time.Millisecond), b.block.Round(time.Millisecond), b.txs, b.bytes/1000)
+	round := ""
+	if b.round >= 0 {
+		round = fmt.Sprintf(", committed in round %d", b.round)
+	}
+	return fmt.Sprintf("committed by the chain %s after it was sent (%d block(s) began before the one including it), seen by its node %s later; its block took %s with %d txs, %d kB%s",
+		b.chain.Round(time.Millisecond), b.passed, b.seen.Round(time.Millisecond), b.block.Round(time.Millisecond), b.txs, b.bytes/1000, round)
 }
 
 // latencyReport describes where the time of the probes that match went:
@@ -104,6 +138,7 @@ func (b probeBreakdown) String() string {
 func latencyReport(tl blockTimeline, probes []probe, n int) []string {
 	var chain, seen, blocks []time.Duration
 	passed := map[int64]int{}
+	laterRounds, roundsKnown := 0, 0
 	type slow struct {
 		pr probe
 		b  probeBreakdown
@@ -116,6 +151,12 @@ func latencyReport(tl blockTimeline, probes []probe, n int) []string {
 		}
 		chain, seen, blocks = append(chain, b.chain), append(seen, b.seen), append(blocks, b.block)
 		passed[min(b.passed, 3)]++
+		if b.round >= 0 {
+			roundsKnown++
+			if b.round > 0 {
+				laterRounds++
+			}
+		}
 		all = append(all, slow{pr, b})
 	}
 	if len(all) == 0 {
@@ -127,6 +168,9 @@ func latencyReport(tl blockTimeline, probes []probe, n int) []string {
 	p := func(ds []time.Duration, q int) string { return percentile(ds, q).Round(time.Millisecond).String() }
 	out := []string{fmt.Sprintf("n=%d: committed by the chain p50=%s p99=%s; seen by the prober's node after that p50=%s p99=%s; their blocks took p50=%s p99=%s; blocks begun before the one including them: 0 for %d, 1 for %d, 2 for %d, 3 or more for %d",
 		len(all), p(chain, 50), p(chain, 99), p(seen, 50), p(seen, 99), p(blocks, 50), p(blocks, 99), passed[0], passed[1], passed[2], passed[3])}
+	if roundsKnown > 0 {
+		out[0] += fmt.Sprintf("; %d of %d in blocks committed after round 0 (a proposer down, or a round that failed)", laterRounds, roundsKnown)
+	}
 	slices.SortFunc(all, func(a, b slow) int { return cmp.Compare(b.pr.latency, a.pr.latency) })
 	for _, s := range all[:min(n, len(all))] {
 		out = append(out, fmt.Sprintf("  %s at height %d, sent %s during %q: %s", s.pr.latency.Round(time.Millisecond), s.pr.height, s.pr.sent.Format("15:04:05.000"), s.pr.fault, s.b))
@@ -159,6 +203,11 @@ func (f *faultsRun) reportLatencyBreakdown(t *testing.T) {
 		return
 	}
 	tl := readTimeline(t, n, 1, top)
+	var heights []int64
+	for _, pr := range f.prober.matching(func(pr probe) bool { return pr.height > 0 }) {
+		heights = append(heights, pr.height)
+	}
+	tl.readRounds(t, n, heights)
 	for _, kind := range []struct {
 		name  string
 		match func(probe) bool
@@ -180,7 +229,7 @@ func TestProbeBreakdown(t *testing.T) {
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	// heights 10..14 begin at 0, 1000, 2000, 5000, 6000 ms
 	tl := blockTimeline{first: 10, times: []time.Time{at(0), at(1000), at(2000), at(5000), at(6000)},
-		txs: []int{1, 2, 3, 4, 5}, bytes: []int{100, 200, 300, 400, 500}}
+		txs: []int{1, 2, 3, 4, 5}, bytes: []int{100, 200, 300, 400, 500}, rounds: map[int64]int32{13: 2}}
 	for _, tc := range []struct {
 		name     string
 		pr       probe
@@ -189,11 +238,11 @@ func TestProbeBreakdown(t *testing.T) {
 		firstAft int64
 	}{
 		{"first block it could make", probe{sent: at(500), height: 11, latency: 1700 * time.Millisecond}, true,
-			probeBreakdown{passed: 0, chain: 1500 * time.Millisecond, seen: 200 * time.Millisecond, block: time.Second, txs: 2, bytes: 200}, 11},
+			probeBreakdown{passed: 0, chain: 1500 * time.Millisecond, seen: 200 * time.Millisecond, block: time.Second, txs: 2, bytes: 200, round: -1}, 11},
 		{"passed over by two blocks", probe{sent: at(500), height: 13, latency: 6 * time.Second}, true,
-			probeBreakdown{passed: 2, chain: 5500 * time.Millisecond, seen: 500 * time.Millisecond, block: time.Second, txs: 4, bytes: 400}, 11},
+			probeBreakdown{passed: 2, chain: 5500 * time.Millisecond, seen: 500 * time.Millisecond, block: time.Second, txs: 4, bytes: 400, round: 2}, 11},
 		{"sent after its block's round began", probe{sent: at(2100), height: 12, latency: 3 * time.Second}, true,
-			probeBreakdown{passed: 0, chain: 2900 * time.Millisecond, seen: 100 * time.Millisecond, block: 3 * time.Second, txs: 3, bytes: 300}, 13},
+			probeBreakdown{passed: 0, chain: 2900 * time.Millisecond, seen: 100 * time.Millisecond, block: 3 * time.Second, txs: 3, bytes: 300, round: -1}, 13},
 		{"next block not in the timeline", probe{sent: at(500), height: 14, latency: 6 * time.Second}, false, probeBreakdown{}, 11},
 		{"not committed", probe{sent: at(500)}, false, probeBreakdown{}, 11},
 	} {
@@ -209,5 +258,57 @@ func TestProbeBreakdown(t *testing.T) {
 	require.Len(t, lines, 2)
 	require.Contains(t, lines[0], "n=2: committed by the chain p50=1.5s p99=5.5s")
 	require.Contains(t, lines[0], "0 for 1, 1 for 0, 2 for 1, 3 or more for 0")
+	require.Contains(t, lines[0], "; 1 of 1 in blocks committed after round 0")
 	require.Contains(t, lines[1], "6s at height 13")
+	require.Contains(t, lines[1], "committed in round 2")
+}
+
+// cpuTimes are the machine's total and idle CPU time (clock ticks, all
+// CPUs) from /proc/stat; zero where it cannot be read.
+type cpuTimes struct{ total, idle uint64 }
+
+// readCPUTimes reads the first line of /proc/stat: "cpu user nice system
+// idle iowait irq softirq steal ...".
+func readCPUTimes() cpuTimes {
+	bz, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuTimes{}
+	}
+	line, _, _ := strings.Cut(string(bz), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 6 || fields[0] != "cpu" {
+		return cpuTimes{}
+	}
+	var c cpuTimes
+	for i, f := range fields[1:] {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return cpuTimes{}
+		}
+		c.total += v
+		if i == 3 || i == 4 { // idle, iowait
+			c.idle += v
+		}
+	}
+	return c
+}
+
+// busySince is the share of CPU time not idle since from, as "87%" ("?"
+// if unknown).
+func (c cpuTimes) busySince(from cpuTimes) string {
+	if from.total == 0 || c.total <= from.total {
+		return "?"
+	}
+	d := c.total - from.total
+	return fmt.Sprintf("%d%%", (d-(c.idle-from.idle))*100/d)
+}
+
+func TestBusySince(t *testing.T) {
+	require.Equal(t, "75%", cpuTimes{total: 1400, idle: 300}.busySince(cpuTimes{total: 1000, idle: 200}))
+	require.Equal(t, "?", cpuTimes{total: 1000}.busySince(cpuTimes{}))
+	c := readCPUTimes()
+	if _, err := os.Stat("/proc/stat"); err == nil {
+		require.Positive(t, c.total, "read /proc/stat")
+		require.LessOrEqual(t, c.idle, c.total)
+	}
 }
