@@ -86,6 +86,11 @@ type faultsRun struct {
 	reported bool
 	// cpuAtBegin is the machine's CPU times when the fault in progress began
 	cpuAtBegin cpuTimes
+	// procAtBegin is the CPU time of each process of the run then
+	procAtBegin procCPU
+	// cpuAtEnd and procAtEnd are the same when the last fault ended
+	cpuAtEnd  cpuTimes
+	procAtEnd procCPU
 }
 
 // paced describes an anchor stream's --rate.
@@ -139,7 +144,11 @@ func (f *faultsRun) logf(format string, args ...any) {
 
 // begin marks the start of a fault.
 func (f *faultsRun) begin(name string) {
-	f.cpuAtBegin = readCPUTimes()
+	cpu, procs := readCPUTimes(), readProcCPU(f.tn.nodes)
+	if f.procAtBegin != nil { // since the end of the last fault
+		f.logf("between faults, before %s: the machine's CPUs were %s busy (CPU time: %s)", name, cpu.busySince(f.cpuAtEnd), procs.cpuShares(f.procAtEnd))
+	}
+	f.cpuAtBegin, f.procAtBegin = cpu, procs
 	f.prober.setFault(name)
 }
 
@@ -148,8 +157,10 @@ func (f *faultsRun) begin(name string) {
 func (f *faultsRun) end(t *testing.T, name string, recovered time.Duration, format string, args ...any) {
 	t.Helper()
 	f.prober.setFault("")
+	f.cpuAtEnd, f.procAtEnd = readCPUTimes(), readProcCPU(f.tn.nodes)
 	f.recoveries = append(f.recoveries, fmt.Sprintf("%s=%s", name, recovered.Round(time.Millisecond)))
-	f.logf("%s: "+format+"; recovered in %s; the machine's CPUs were %s busy meanwhile", append(append([]any{name}, args...), recovered.Round(time.Millisecond), readCPUTimes().busySince(f.cpuAtBegin))...)
+	f.logf("%s: "+format+"; recovered in %s; the machine's CPUs were %s busy meanwhile (CPU time: %s)",
+		append(append([]any{name}, args...), recovered.Round(time.Millisecond), f.cpuAtEnd.busySince(f.cpuAtBegin), f.procAtEnd.cpuShares(f.procAtBegin))...)
 	f.a.requireOK(t)
 	f.b.requireOK(t)
 	f.compare(t)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -310,5 +311,112 @@ func TestBusySince(t *testing.T) {
 	if _, err := os.Stat("/proc/stat"); err == nil {
 		require.Positive(t, c.total, "read /proc/stat")
 		require.LessOrEqual(t, c.idle, c.total)
+	}
+}
+
+// procCPU is the CPU time (clock ticks) of the processes of a TestFaults
+// run, by pid, with the class each belongs to: a node's name, "anchor" for
+// the anchor CLIs, "test" for this process.
+type procCPU map[int]struct {
+	class string
+	ticks uint64
+}
+
+// readProcCPU reads /proc/PID/stat (utime + stime) of the processes the run
+// knows: each node's by its home in its command line.
+func readProcCPU(nodes []*netNode) procCPU {
+	out := procCPU{}
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return out
+	}
+	self := os.Getpid()
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", d.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")
+		class := ""
+		switch {
+		case pid == self:
+			class = "test"
+		case len(args) > 1 && args[1] == "anchor":
+			class = "anchor"
+		case len(args) > 3 && args[1] == "start":
+			for _, n := range nodes {
+				if args[3] == n.home {
+					class = n.name
+				}
+			}
+		}
+		if class == "" {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// fields after the command name in parentheses: state is field 3,
+		// utime 14 and stime 15
+		_, rest, ok := strings.Cut(string(stat), ") ")
+		f := strings.Fields(rest)
+		if !ok || len(f) < 13 {
+			continue
+		}
+		u, err1 := strconv.ParseUint(f[11], 10, 64)
+		s, err2 := strconv.ParseUint(f[12], 10, 64)
+		if err1 == nil && err2 == nil {
+			out[pid] = struct {
+				class string
+				ticks uint64
+			}{class, u + s}
+		}
+	}
+	return out
+}
+
+// cpuShares describes the CPU time each class of process used since from
+// (a process that was not there then counts from its start; one that
+// ended meanwhile is not counted), in seconds of one CPU, e.g. "node0
+// 12.3s, node1 8.1s, anchor 2.0s, test 4.4s".
+func (now procCPU) cpuShares(from procCPU) string {
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	by := map[string]uint64{}
+	for pid, p := range now {
+		d := p.ticks
+		if q, ok := from[pid]; ok && q.class == p.class && q.ticks <= p.ticks {
+			d -= q.ticks
+		}
+		by[p.class] += d
+	}
+	classes := make([]string, 0, len(by))
+	for c := range by {
+		classes = append(classes, c)
+	}
+	slices.Sort(classes)
+	parts := make([]string, len(classes))
+	for i, c := range classes {
+		parts[i] = fmt.Sprintf("%s %.1fs", c, float64(by[c])/ticksPerSecond)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func TestCPUShares(t *testing.T) {
+	type p = struct {
+		class string
+		ticks uint64
+	}
+	from := procCPU{10: p{"node0", 100}, 11: p{"anchor", 50}, 12: p{"node1", 500}}
+	now := procCPU{10: p{"node0", 350}, 12: p{"node1", 520}, 13: p{"node1", 40}, 14: p{"anchor", 70}}
+	// node0 +2.5s; node1 +0.2s (pid 12) + 0.4s (pid 13, restarted); the
+	// anchor run that ended is not counted, the new one counts from 0
+	require.Equal(t, "anchor 0.7s, node0 2.5s, node1 0.6s", now.cpuShares(from))
+	if _, err := os.Stat("/proc/self/stat"); err == nil {
+		require.Equal(t, "test", readProcCPU(nil)[os.Getpid()].class, "finds the test process")
 	}
 }
