@@ -21,6 +21,7 @@ func TestPace(t *testing.T) {
 		{"100 sent at 1000/s", 100, 1000, 100 * time.Millisecond, false},
 		{"behind schedule", 1, 1e9, 0, false},
 		{"canceled while waiting", 100, 1, 0, true},
+		{"tiny rate waits, not overflows", 100, 1e-300, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())

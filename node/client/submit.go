@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -158,7 +159,11 @@ func pace(ctx context.Context, began time.Time, sent int, rate float64) error {
 	if rate <= 0 || sent == 0 {
 		return nil
 	}
-	wait := time.Until(began.Add(time.Duration(float64(sent) / rate * float64(time.Second))))
+	due := float64(sent) / rate * float64(time.Second)
+	if due > math.MaxInt64 { // a tiny rate: wait "forever", not overflow into no wait
+		due = math.MaxInt64
+	}
+	wait := time.Duration(due) - time.Since(began) // (began.Add(due) would overflow)
 	if wait <= 0 {
 		return nil
 	}
