@@ -484,9 +484,6 @@ func (f *faultsRun) finish(t *testing.T) {
 	live, liveFailed := f.prober.liveLatencies()
 	f.logf("commit latency of txs sent while 3 of 4 validators were up, and done before any kill-all (target p99 <= %s): n=%d p50=%s p99=%s max=%s, not committed %d",
 		faultsMaxP99, len(live), percentile(live, 50).Round(time.Millisecond), percentile(live, 99).Round(time.Millisecond), percentile(live, 100).Round(time.Millisecond), liveFailed)
-	for _, s := range f.prober.slowest(5, func(pr probe) bool { return faultsLive(pr.fault) }) {
-		f.logf("  slowest sent while 3 of 4 were up: %s", s)
-	}
 	for _, name := range []string{"kill-validator", "sigstop", "kill-anchor-node", "kill-all", "disk-full"} {
 		ds, failed := f.prober.latenciesOf(func(fault string) bool { return fault == name })
 		f.logf("  %s: n=%d p50=%s max=%s, not committed %d", name, len(ds), percentile(ds, 50).Round(time.Millisecond), percentile(ds, 100).Round(time.Millisecond), failed)

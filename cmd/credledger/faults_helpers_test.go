@@ -7,7 +7,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -609,45 +608,9 @@ func (p *prober) isLive(pr probe) bool {
 	return faultsLive(pr.fault) && !slices.ContainsFunc(pr.touched, func(f string) bool { return !faultsLive(f) })
 }
 
-// slowest describes the n slowest (or not committed) probes that match.
-func (p *prober) slowest(n int, match func(probe) bool) []string {
-	p.mu.Lock()
-	var prs []probe
-	for _, pr := range p.probes {
-		if match(pr) {
-			prs = append(prs, pr)
-		}
-	}
-	p.mu.Unlock()
-	slices.SortFunc(prs, func(a, b probe) int {
-		la, lb := a.latency, b.latency
-		if la == 0 {
-			la = time.Hour
-		}
-		if lb == 0 {
-			lb = time.Hour
-		}
-		return cmp.Compare(lb, la)
-	})
-	var out []string
-	for _, pr := range prs[:min(n, len(prs))] {
-		lat := "not committed"
-		if pr.latency > 0 {
-			lat = pr.latency.Round(time.Millisecond).String()
-		}
-		out = append(out, fmt.Sprintf("sent %s during %s (lived through %s): %s", pr.sent.Format("15:04:05.000"), pr.fault, strings.Join(pr.touched, ", "), lat))
-	}
-	return out
-}
-
 // latenciesOfProbe is latencies for the probes that match.
 func (p *prober) latenciesOfProbe(match func(probe) bool) (ds []time.Duration, failed int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, pr := range p.probes {
-		if !match(pr) {
-			continue
-		}
+	for _, pr := range p.matching(match) {
 		if pr.latency == 0 {
 			failed++
 			continue

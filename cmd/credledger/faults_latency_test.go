@@ -133,9 +133,10 @@ func (b probeBreakdown) String() string {
 		b.chain.Round(time.Millisecond), b.passed, b.seen.Round(time.Millisecond), b.block.Round(time.Millisecond), b.txs, b.bytes/1000, round)
 }
 
-// latencyReport describes where the time of the probes that match went:
+// latencyReport describes where the time of the committed probes went:
 // percentiles of the chain's commit latency and of the node's reporting
-// lag, how many blocks passed the probes by, and the slowest n.
+// lag, how many blocks passed the probes by, and the slowest n (the probes
+// not committed are listed apart, by prober.failures).
 func latencyReport(tl blockTimeline, probes []probe, n int) []string {
 	var chain, seen, blocks []time.Duration
 	passed := map[int64]int{}
@@ -174,7 +175,11 @@ func latencyReport(tl blockTimeline, probes []probe, n int) []string {
 	}
 	slices.SortFunc(all, func(a, b slow) int { return cmp.Compare(b.pr.latency, a.pr.latency) })
 	for _, s := range all[:min(n, len(all))] {
-		out = append(out, fmt.Sprintf("  %s at height %d, sent %s during %q: %s", s.pr.latency.Round(time.Millisecond), s.pr.height, s.pr.sent.Format("15:04:05.000"), s.pr.fault, s.b))
+		touched := strings.Join(s.pr.touched, ", ")
+		if touched == "" {
+			touched = "no fault"
+		}
+		out = append(out, fmt.Sprintf("  %s at height %d, sent %s during %q (lived through %s): %s", s.pr.latency.Round(time.Millisecond), s.pr.height, s.pr.sent.Format("15:04:05.000"), s.pr.fault, touched, s.b))
 	}
 	return out
 }
