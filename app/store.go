@@ -1,6 +1,9 @@
 package app
 
 import (
+	"github.com/syndtr/goleveldb/leveldb/filter"
+	levelopt "github.com/syndtr/goleveldb/leveldb/opt"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -78,6 +81,8 @@ type storeOptions struct {
 	cacheSize      int
 	initialVersion uint64
 	keepRecent     int64
+	blockCacheMB   int
+	writeBufferMB  int
 }
 
 // WithCacheSize sets the IAVL node cache size.
@@ -91,9 +96,22 @@ func WithCacheSize(n int) StoreOption { return func(o *storeOptions) { o.cacheSi
 // of a past height is proven from the latest state.
 func WithKeepRecent(n int64) StoreOption { return func(o *storeOptions) { o.keepRecent = max(n, 0) } }
 
+// WithDBBuffers sets the LevelDB block cache and write buffer of a store
+// OpenStore opens, in MiB (0 keeps LevelDB's default: 8 MiB and 4 MiB).
+func WithDBBuffers(blockCacheMB, writeBufferMB int) StoreOption {
+	return func(o *storeOptions) { o.blockCacheMB, o.writeBufferMB = max(blockCacheMB, 0), max(writeBufferMB, 0) }
+}
+
 // OpenStore opens (or creates) the goleveldb-backed store in dir.
 func OpenStore(dir string, opts ...StoreOption) (*Store, error) {
-	db, err := idb.NewGoLevelDB("app", dir)
+	var o storeOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	// the bloom filter is what idb.NewGoLevelDB sets
+	lo := &levelopt.Options{Filter: filter.NewBloomFilter(10),
+		BlockCacheCapacity: o.blockCacheMB << 20, WriteBuffer: o.writeBufferMB << 20}
+	db, err := idb.NewGoLevelDBWithOpts("app", dir, lo)
 	if err != nil {
 		return nil, fmt.Errorf("open state db in %s: %w", filepath.Join(dir, "app.db"), err)
 	}

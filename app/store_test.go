@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -118,4 +119,36 @@ func TestCommitFailsCleanlyOnFullDisk(t *testing.T) {
 	require.ErrorIs(t, err, errDiskFull)
 	require.Equal(t, height, s.Height(), "nothing published")
 	require.Equal(t, hash, s.Hash())
+}
+
+// The state database's cache and write buffer are a node's choice, not
+// part of the state: a store written with one setting (a write buffer
+// small enough that the writes reach LevelDB's tables) reopens with
+// another, or LevelDB's defaults, at the same version and hash with every
+// value.
+func TestStoreDBBuffersAreLocal(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenStore(dir, WithDBBuffers(1, 1))
+	require.NoError(t, err)
+	var kvs []KV
+	for i := range 20_000 {
+		kvs = append(kvs, KV{Key: []byte(fmt.Sprintf("key-%06d", i)), Value: bytes.Repeat([]byte{byte(i)}, 64)})
+	}
+	_, err = s.Apply(kvs)
+	require.NoError(t, err)
+	hash, _, err := s.Commit()
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	for _, opts := range [][]StoreOption{{WithDBBuffers(64, 16)}, nil} {
+		s, err := OpenStore(dir, opts...)
+		require.NoError(t, err)
+		require.Equal(t, int64(1), s.Height())
+		require.Equal(t, hash, s.Hash())
+		for _, kv := range []KV{kvs[0], kvs[12_345], kvs[len(kvs)-1]} {
+			v, err := s.Get(kv.Key)
+			require.NoError(t, err)
+			require.Equal(t, kv.Value, v)
+		}
+		require.NoError(t, s.Close())
+	}
 }

@@ -35,6 +35,15 @@ type StateConfig struct {
 	// cover queries that span a commit and state sync snapshots being
 	// written (those are held until done).
 	KeepRecent int64 `toml:"keep_recent"`
+	// DBBlockCacheMB is the state database's (app.db, LevelDB) cache of
+	// decoded table blocks, in MiB. Pruning the old versions reads nodes
+	// scattered over the whole database; a bigger cache spares most of
+	// those reads' decoding.
+	DBBlockCacheMB int `toml:"db_block_cache_mb"`
+	// DBWriteBufferMB is the state database's write buffer (LevelDB's
+	// memtable), in MiB: fewer, larger flushes to level 0 and less
+	// compaction of each block's writes.
+	DBWriteBufferMB int `toml:"db_write_buffer_mb"`
 }
 
 // StateSyncConfig configures the state sync snapshots the node takes and
@@ -89,6 +98,17 @@ func (d *Duration) UnmarshalText(b []byte) error {
 // DefaultKeepRecent is the number of state versions a new node keeps.
 const DefaultKeepRecent = 50
 
+// DefaultDBBlockCacheMB and DefaultDBWriteBufferMB are the state
+// database's cache and write buffer on a new node. Against LevelDB's
+// defaults (8 and 4 MiB) they cut a validator's CPU time per credential
+// from 0.64–0.71 to 0.32–0.44 ms on the test machine (4 validators on 2 cores,
+// 750 credentials/s through two issuers, 300,000 to 400,000 on chain,
+// pruning on): see the commit that set them.
+const (
+	DefaultDBBlockCacheMB  = 128
+	DefaultDBWriteBufferMB = 32
+)
+
 // DefaultSnapshotInterval is how often a new node takes a state sync
 // snapshot, in blocks.
 const DefaultSnapshotInterval = 1000
@@ -105,7 +125,8 @@ const DefaultMaxBlockCredentials = 0
 // DefaultConfig returns the settings of a new node.
 func DefaultConfig() *Config {
 	return &Config{
-		State:     StateConfig{CacheSize: 1_000_000, KeepRecent: DefaultKeepRecent},
+		State: StateConfig{CacheSize: 1_000_000, KeepRecent: DefaultKeepRecent,
+			DBBlockCacheMB: DefaultDBBlockCacheMB, DBWriteBufferMB: DefaultDBWriteBufferMB},
 		StateSync: StateSyncConfig{SnapshotInterval: DefaultSnapshotInterval, SnapshotKeepRecent: DefaultSnapshotKeepRecent},
 		Proposer:  ProposerConfig{MaxBlockCredentials: DefaultMaxBlockCredentials},
 		Client:    ClientConfig{Node: "http://127.0.0.1:26657", CommitTimeout: Duration{60 * time.Second}},
@@ -142,8 +163,18 @@ func (c StateConfig) ValidateBasic() error {
 	if c.CacheSize < 0 {
 		return fmt.Errorf("cache_size %d: must not be negative", c.CacheSize)
 	}
+	if c.DBBlockCacheMB < 0 || c.DBBlockCacheMB > maxDBBufferMB {
+		return fmt.Errorf("db_block_cache_mb %d: must be 0 to %d (0: LevelDB's default, 8)", c.DBBlockCacheMB, maxDBBufferMB)
+	}
+	if c.DBWriteBufferMB < 0 || c.DBWriteBufferMB > maxDBBufferMB {
+		return fmt.Errorf("db_write_buffer_mb %d: must be 0 to %d (0: LevelDB's default, 4)", c.DBWriteBufferMB, maxDBBufferMB)
+	}
 	return nil
 }
+
+// maxDBBufferMB bounds the state database's cache and write buffer
+// settings (64 GiB): a larger figure is a typo.
+const maxDBBufferMB = 64 << 10
 
 // ValidateBasic checks the statesync section.
 func (c StateSyncConfig) ValidateBasic() error {

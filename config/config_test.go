@@ -26,12 +26,27 @@ func TestLoadMissingFileGivesDefaults(t *testing.T) {
 	require.Equal(t, DefaultConfig(), got)
 }
 
+// A config file written before a setting existed loads with the setting's
+// default.
+func TestLoadOlderFileGetsNewDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	require.NoError(t, os.WriteFile(path, []byte("[state]\ncache_size = 5000\nkeep_recent = 7\n"), 0o644))
+	got, err := Load(path)
+	require.NoError(t, err)
+	require.Equal(t, 5000, got.State.CacheSize)
+	require.Equal(t, int64(7), got.State.KeepRecent)
+	require.Equal(t, DefaultDBBlockCacheMB, got.State.DBBlockCacheMB)
+	require.Equal(t, DefaultDBWriteBufferMB, got.State.DBWriteBufferMB)
+}
+
 func TestLoadRejects(t *testing.T) {
 	for _, tc := range []struct {
 		name, body, want string
 		section          string
 	}{
 		{name: "negative cache", body: "[state]\ncache_size = -1\n", want: "cache_size", section: "state"},
+		{name: "negative block cache", body: "[state]\ndb_block_cache_mb = -1\n", want: "db_block_cache_mb", section: "state"},
+		{name: "huge write buffer", body: "[state]\ndb_write_buffer_mb = 100000\n", want: "db_write_buffer_mb", section: "state"},
 		{name: "negative block credentials", body: "[proposer]\nmax_block_credentials = -1\n", want: "max_block_credentials", section: "proposer"},
 		{name: "empty node", body: "[client]\nnode = \"\"\n", want: "node", section: "client"},
 		{name: "bad duration", body: "[client]\ncommit_timeout = \"soon\"\n", want: "soon"},

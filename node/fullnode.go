@@ -111,7 +111,8 @@ func newCometNode(cfg *cmtcfg.Config, ccfg *config.Config, logger log.Logger) (*
 		opts = append(opts, app.WithMetrics(m))
 	}
 	application, err := app.NewPersistentApplication(cfg.DBDir(),
-		[]app.StoreOption{app.WithCacheSize(ccfg.State.CacheSize), app.WithKeepRecent(ccfg.State.KeepRecent)}, opts...)
+		[]app.StoreOption{app.WithCacheSize(ccfg.State.CacheSize), app.WithKeepRecent(ccfg.State.KeepRecent),
+			app.WithDBBuffers(ccfg.State.DBBlockCacheMB, ccfg.State.DBWriteBufferMB)}, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
