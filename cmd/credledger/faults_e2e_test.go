@@ -495,6 +495,7 @@ func (f *faultsRun) finish(t *testing.T) {
 
 	require.Zero(t, res.lost, "credentials lost: %v", res.lostHashes)
 	require.Empty(t, twice, "hashes reported committed by two runs")
+	require.Empty(t, f.prober.droppedOutsideKillAll(), "probes accepted and never committed although no kill-all lost the mempools")
 	require.NotEmpty(t, during, "txs were committed during faults")
 	if f.mode.name == "long" {
 		require.LessOrEqual(t, percentile(live, 99), faultsMaxP99, "p99 commit latency while 3 of 4 validators were up")
