@@ -1,9 +1,6 @@
 package app
 
 import (
-	"github.com/syndtr/goleveldb/leveldb/filter"
-	levelopt "github.com/syndtr/goleveldb/leveldb/opt"
-
 	"bytes"
 	"errors"
 	"fmt"
@@ -16,6 +13,8 @@ import (
 	corestore "cosmossdk.io/core/store"
 	"github.com/cosmos/iavl"
 	idb "github.com/cosmos/iavl/db"
+	"github.com/syndtr/goleveldb/leveldb/filter"
+	levelopt "github.com/syndtr/goleveldb/leveldb/opt"
 )
 
 // DefaultCacheSize is the default IAVL node cache size (nodes). A larger

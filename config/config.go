@@ -163,18 +163,22 @@ func (c StateConfig) ValidateBasic() error {
 	if c.CacheSize < 0 {
 		return fmt.Errorf("cache_size %d: must not be negative", c.CacheSize)
 	}
-	if c.DBBlockCacheMB < 0 || c.DBBlockCacheMB > maxDBBufferMB {
-		return fmt.Errorf("db_block_cache_mb %d: must be 0 to %d (0: LevelDB's default, 8)", c.DBBlockCacheMB, maxDBBufferMB)
+	if c.DBBlockCacheMB < 0 || c.DBBlockCacheMB > maxDBBlockCacheMB {
+		return fmt.Errorf("db_block_cache_mb %d: must be 0 to %d (0: LevelDB's default, 8)", c.DBBlockCacheMB, maxDBBlockCacheMB)
 	}
-	if c.DBWriteBufferMB < 0 || c.DBWriteBufferMB > maxDBBufferMB {
-		return fmt.Errorf("db_write_buffer_mb %d: must be 0 to %d (0: LevelDB's default, 4)", c.DBWriteBufferMB, maxDBBufferMB)
+	if c.DBWriteBufferMB < 0 || c.DBWriteBufferMB > maxDBWriteBufferMB {
+		return fmt.Errorf("db_write_buffer_mb %d: must be 0 to %d (0: LevelDB's default, 4)", c.DBWriteBufferMB, maxDBWriteBufferMB)
 	}
 	return nil
 }
 
-// maxDBBufferMB bounds the state database's cache and write buffer
-// settings (64 GiB): a larger figure is a typo.
-const maxDBBufferMB = 64 << 10
+// maxDBBlockCacheMB and maxDBWriteBufferMB bound the state database's
+// cache (64 GiB) and write buffer (1 GiB, allocated whole when the
+// database opens): a larger figure is a typo.
+const (
+	maxDBBlockCacheMB  = 64 << 10
+	maxDBWriteBufferMB = 1 << 10
+)
 
 // ValidateBasic checks the statesync section.
 func (c StateSyncConfig) ValidateBasic() error {

@@ -46,7 +46,7 @@ func TestLoadRejects(t *testing.T) {
 	}{
 		{name: "negative cache", body: "[state]\ncache_size = -1\n", want: "cache_size", section: "state"},
 		{name: "negative block cache", body: "[state]\ndb_block_cache_mb = -1\n", want: "db_block_cache_mb", section: "state"},
-		{name: "huge write buffer", body: "[state]\ndb_write_buffer_mb = 100000\n", want: "db_write_buffer_mb", section: "state"},
+		{name: "huge write buffer", body: "[state]\ndb_write_buffer_mb = 2048\n", want: "db_write_buffer_mb", section: "state"},
 		{name: "negative block credentials", body: "[proposer]\nmax_block_credentials = -1\n", want: "max_block_credentials", section: "proposer"},
 		{name: "empty node", body: "[client]\nnode = \"\"\n", want: "node", section: "client"},
 		{name: "bad duration", body: "[client]\ncommit_timeout = \"soon\"\n", want: "soon"},
