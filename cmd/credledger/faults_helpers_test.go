@@ -563,23 +563,7 @@ func (p *prober) committed() int {
 
 // failures describes each probe accepted but not seen committed.
 func (p *prober) failures() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for _, pr := range p.probes {
-		if pr.latency == 0 {
-			fault := pr.fault
-			if fault == "" {
-				fault = "no fault"
-			}
-			touched := strings.Join(pr.touched, ", ")
-			if touched == "" {
-				touched = "no fault"
-			}
-			out = append(out, fmt.Sprintf("sent %s (%s; lived through %s): %v", pr.sent.Format("15:04:05.000"), fault, touched, pr.err))
-		}
-	}
-	return out
+	return p.notCommitted(func(probe) bool { return true })
 }
 
 // droppedOutsideKillAll describes each probe accepted but not seen
@@ -588,13 +572,28 @@ func (p *prober) failures() []string {
 // (its sender is told "not committed yet"); with any other fault at least
 // one node that holds it stays up, so it must commit.
 func (p *prober) droppedOutsideKillAll() []string {
+	return p.notCommitted(func(pr probe) bool { return !slices.Contains(pr.touched, "kill-all") })
+}
+
+// notCommitted describes each probe accepted but not seen committed that
+// matches.
+func (p *prober) notCommitted(match func(probe) bool) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var out []string
 	for _, pr := range p.probes {
-		if pr.latency == 0 && !slices.Contains(pr.touched, "kill-all") {
-			out = append(out, fmt.Sprintf("sent %s during %q (lived through %v): %v", pr.sent.Format("15:04:05.000"), pr.fault, pr.touched, pr.err))
+		if pr.latency != 0 || !match(pr) {
+			continue
 		}
+		fault := pr.fault
+		if fault == "" {
+			fault = "no fault"
+		}
+		touched := strings.Join(pr.touched, ", ")
+		if touched == "" {
+			touched = "no fault"
+		}
+		out = append(out, fmt.Sprintf("sent %s (%s; lived through %s): %v", pr.sent.Format("15:04:05.000"), fault, touched, pr.err))
 	}
 	return out
 }
@@ -894,6 +893,6 @@ func TestProberDroppedOutsideKillAll(t *testing.T) {
 	}}
 	got := p.droppedOutsideKillAll()
 	require.Len(t, got, 2)
-	require.Contains(t, got[0], `during "sigstop"`)
+	require.Contains(t, got[0], "(sigstop; lived through sigstop)")
 	require.Contains(t, got[1], "00:00:02.000")
 }
