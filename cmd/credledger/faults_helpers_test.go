@@ -561,6 +561,14 @@ func (p *prober) committed() int {
 	return n
 }
 
+// livedThrough names the faults the probe lived through, for a report.
+func (pr probe) livedThrough() string {
+	if len(pr.touched) == 0 {
+		return "no fault"
+	}
+	return strings.Join(pr.touched, ", ")
+}
+
 // failures describes each probe accepted but not seen committed.
 func (p *prober) failures() []string {
 	return p.notCommitted(func(probe) bool { return true })
@@ -589,11 +597,7 @@ func (p *prober) notCommitted(match func(probe) bool) []string {
 		if fault == "" {
 			fault = "no fault"
 		}
-		touched := strings.Join(pr.touched, ", ")
-		if touched == "" {
-			touched = "no fault"
-		}
-		out = append(out, fmt.Sprintf("sent %s (%s; lived through %s): %v", pr.sent.Format("15:04:05.000"), fault, touched, pr.err))
+		out = append(out, fmt.Sprintf("sent %s (%s; lived through %s): %v", pr.sent.Format("15:04:05.000"), fault, pr.livedThrough(), pr.err))
 	}
 	return out
 }

@@ -175,11 +175,7 @@ func latencyReport(tl blockTimeline, probes []probe, n int) []string {
 	}
 	slices.SortFunc(all, func(a, b slow) int { return cmp.Compare(b.pr.latency, a.pr.latency) })
 	for _, s := range all[:min(n, len(all))] {
-		touched := strings.Join(s.pr.touched, ", ")
-		if touched == "" {
-			touched = "no fault"
-		}
-		out = append(out, fmt.Sprintf("  %s at height %d, sent %s during %q (lived through %s): %s", s.pr.latency.Round(time.Millisecond), s.pr.height, s.pr.sent.Format("15:04:05.000"), s.pr.fault, touched, s.b))
+		out = append(out, fmt.Sprintf("  %s at height %d, sent %s during %q (lived through %s): %s", s.pr.latency.Round(time.Millisecond), s.pr.height, s.pr.sent.Format("15:04:05.000"), s.pr.fault, s.pr.livedThrough(), s.b))
 	}
 	return out
 }
