@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -24,15 +25,22 @@ import (
 //	go test -run '^$' -bench BenchmarkAnchorGrowth -benchtime 1x -timeout 60m ./app/
 //
 // CREDLEDGER_GROWTH_KEEP sets the versions kept (default 50, the node's
-// default; 0 keeps all) and CREDLEDGER_GROWTH_CACHE the node cache size.
+// default; 0 keeps all), CREDLEDGER_GROWTH_CACHE the node cache size,
+// CREDLEDGER_GROWTH_DB_CACHE_MB and CREDLEDGER_GROWTH_DB_BUFFER_MB the
+// LevelDB block cache and write buffer (default 128 and 32, a node's), and
+// CREDLEDGER_GROWTH_PROFILE a file that gets a CPU profile of the last
+// window alone (where the growth shows).
 func BenchmarkAnchorGrowth(b *testing.B) {
 	n := envInt(b, "CREDLEDGER_GROWTH_N", 1_000_000)
 	window := envInt(b, "CREDLEDGER_GROWTH_WINDOW", 200_000)
 	keep := envInt(b, "CREDLEDGER_GROWTH_KEEP", 50)
 	cache := envInt(b, "CREDLEDGER_GROWTH_CACHE", DefaultCacheSize)
+	dbCache := envInt(b, "CREDLEDGER_GROWTH_DB_CACHE_MB", 128)
+	dbBuffer := envInt(b, "CREDLEDGER_GROWTH_DB_BUFFER_MB", 32)
+	profile := os.Getenv("CREDLEDGER_GROWTH_PROFILE")
 	for range b.N {
 		dir := b.TempDir()
-		app, err := NewPersistentApplication(dir, []StoreOption{WithKeepRecent(int64(keep)), WithCacheSize(cache)})
+		app, err := NewPersistentApplication(dir, []StoreOption{WithKeepRecent(int64(keep)), WithCacheSize(cache), WithDBBuffers(dbCache, dbBuffer)})
 		require.NoError(b, err)
 		c := newTestChain(b, app, 1)
 		l := &benchLedger{c: c, is: c.issuers[0]}
@@ -46,6 +54,13 @@ func BenchmarkAnchorGrowth(b *testing.B) {
 				blocks = append(blocks, txs)
 				k += 3 * blockCredentials
 			}
+			last := l.next >= n
+			if last && profile != "" {
+				f, err := os.Create(profile)
+				require.NoError(b, err)
+				require.NoError(b, pprof.StartCPUProfile(f))
+				defer f.Close()
+			}
 			b.StartTimer()
 			start := time.Now()
 			var inCommit time.Duration
@@ -56,6 +71,9 @@ func BenchmarkAnchorGrowth(b *testing.B) {
 				inCommit += time.Since(t0)
 			}
 			elapsed := time.Since(start)
+			if last && profile != "" {
+				pprof.StopCPUProfile()
+			}
 			rate := float64(l.next-from) / elapsed.Seconds()
 			if w == 0 {
 				first = rate
