@@ -55,6 +55,16 @@ type proposalLimits struct {
 	// bounded however much one issuer queued (0: no bound). A first tx
 	// over it is kept alone.
 	maxCredentials int
+	// deadline ends the building: no tx is executed for the proposal after
+	// it once one is kept (zero: none; see WithMaxBuildTime); now reads
+	// the clock
+	deadline time.Time
+	now      func() time.Time
+}
+
+// overDeadline reports whether the building must end before the next tx.
+func (lim *proposalLimits) overDeadline(kept int) bool {
+	return kept > 0 && !lim.deadline.IsZero() && lim.now().After(lim.deadline)
 }
 
 // executeBlock runs txs on a fresh overlay of the committed state. With
@@ -148,6 +158,9 @@ func (app *Application) buildBlock(st *overlay, bc *blockContext, txs [][]byte, 
 		for _, l := range lanes {
 			if len(l.txs) == 0 {
 				continue
+			}
+			if lim.overDeadline(len(kept)) {
+				return kept, results, nil
 			}
 			more = true
 			e := l.txs[0]

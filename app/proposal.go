@@ -7,13 +7,19 @@ import (
 )
 
 // PrepareProposal keeps, within MaxTxBytes and the node's credential
-// limit, only the txs that execute successfully on top of each other, so
+// and build-time limits, only the txs that execute successfully on top of each other, so
 // that every tx in a block is valid (a failing tx takes no room); issuers
 // take turns, each one's txs in mempool order (see buildBlock).
 func (app *Application) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	app.mu.Lock()
 	defer app.mu.Unlock()
-	exec, kept, err := app.executeBlock(req.Height, req.Time, req.Txs, &proposalLimits{maxTxBytes: req.MaxTxBytes, maxCredentials: app.maxBlockCredentials})
+	lim := &proposalLimits{maxTxBytes: req.MaxTxBytes, maxCredentials: app.maxBlockCredentials, now: app.now}
+	// a lone validator (one vote in the last commit) waits for no one's
+	// proposal but its own: its blocks are as big as its backlog
+	if alone := len(req.LocalLastCommit.Votes) == 1; app.maxBuildTime > 0 && !alone {
+		lim.deadline = app.now().Add(app.maxBuildTime)
+	}
+	exec, kept, err := app.executeBlock(req.Height, req.Time, req.Txs, lim)
 	if err != nil {
 		return nil, err
 	}

@@ -614,3 +614,80 @@ func TestFinalizeAfterPrepare(t *testing.T) {
 		})
 	}
 }
+
+// stepClock is a clock that moves on by step each time it is read.
+type stepClock struct {
+	t    time.Time
+	step time.Duration
+}
+
+func (c *stepClock) now() time.Time {
+	t := c.t
+	c.t = c.t.Add(c.step)
+	return t
+}
+
+// TestPrepareProposalBuildTime checks WithMaxBuildTime: a proposer stops
+// executing txs for its proposal once the bound has passed (the clock is
+// read once for the deadline and once before each tx after the first
+// kept), keeps the first tx whatever it took, proposes txs that every
+// node accepts, and leaves the rest valid for the next block.
+func TestPrepareProposalBuildTime(t *testing.T) {
+	const n, unlimited = 6, 1 << 20
+	for _, tc := range []struct {
+		name  string
+		bound time.Duration
+		step  time.Duration
+		// votes is the number of validators in the last commit (0: none,
+		// as at the first height)
+		votes    int
+		wantKept int
+	}{
+		{name: "no bound keeps everything however slow", bound: 0, step: time.Hour, wantKept: n},
+		{name: "bound not reached", bound: time.Hour, step: time.Millisecond, wantKept: n},
+		// deadline at 250 ms: the clock reads 100, 200, then 300 ms before
+		// the second, third and fourth tx
+		{name: "bound passed after the third tx", bound: 250 * time.Millisecond, step: 100 * time.Millisecond, wantKept: 3},
+		{name: "the first tx is kept even past the bound", bound: time.Millisecond, step: time.Hour, wantKept: 1},
+		{name: "a lone validator is not bounded", bound: time.Millisecond, step: time.Hour, votes: 1, wantKept: n},
+		{name: "two validators are", bound: time.Millisecond, step: time.Hour, votes: 2, wantKept: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newProposalChain(t)
+			clock := &stepClock{t: time.Unix(1_700_000_000, 0), step: tc.step}
+			withClock(clock.now)(c.app)
+			WithMaxBuildTime(tc.bound)(c.app)
+			// two issuers' txs, interleaved in the mempool as issuers take
+			// turns in a proposal
+			var txs [][]byte
+			for i := range n {
+				txs = append(txs, c.tx(c.issuers[i%2], anchorMsg(testHash(300+i))))
+			}
+			h := c.height + 1
+			resp, err := c.app.PrepareProposal(t.Context(), &abci.RequestPrepareProposal{
+				MaxTxBytes: unlimited, Txs: slices.Clone(txs), Height: h, Time: c.blockTime(h),
+				LocalLastCommit: abci.ExtendedCommitInfo{Votes: make([]abci.ExtendedVoteInfo, tc.votes)},
+			})
+			require.NoError(t, err)
+			kept := resp.Txs
+			require.Equal(t, txs[:tc.wantKept], kept, "the proposal is the first txs of the mempool")
+			require.Equal(t, abci.ResponseProcessProposal_ACCEPT, c.process(kept...))
+			c.commitOK(kept...)
+
+			// the rest is left for the next proposals, and all of it commits
+			rest := txs[tc.wantKept:]
+			for blocks := 0; len(rest) > 0; blocks++ {
+				require.Less(t, blocks, n, "the rest of the mempool never made it into a block")
+				next := c.prepare(unlimited, slices.Clone(rest)...)
+				require.NotEmpty(t, next)
+				require.Equal(t, rest[:len(next)], next)
+				c.commitOK(next...)
+				rest = rest[len(next):]
+			}
+			for i := range n {
+				res := c.verdictOf(testHash(300+i), c.issuers[i%2].id)
+				require.Equal(t, types.VerdictValid, res.Verdict, "hash %d", i)
+			}
+		})
+	}
+}

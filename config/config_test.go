@@ -37,6 +37,7 @@ func TestLoadOlderFileGetsNewDefaults(t *testing.T) {
 	require.Equal(t, int64(7), got.State.KeepRecent)
 	require.Equal(t, DefaultDBBlockCacheMB, got.State.DBBlockCacheMB)
 	require.Equal(t, DefaultDBWriteBufferMB, got.State.DBWriteBufferMB)
+	require.Equal(t, DefaultMaxBuildTime, got.Proposer.MaxBuildTime.Duration)
 }
 
 func TestLoadRejects(t *testing.T) {
@@ -48,6 +49,8 @@ func TestLoadRejects(t *testing.T) {
 		{name: "negative block cache", body: "[state]\ndb_block_cache_mb = -1\n", want: "db_block_cache_mb", section: "state"},
 		{name: "huge write buffer", body: "[state]\ndb_write_buffer_mb = 2048\n", want: "db_write_buffer_mb", section: "state"},
 		{name: "negative block credentials", body: "[proposer]\nmax_block_credentials = -1\n", want: "max_block_credentials", section: "proposer"},
+		{name: "negative build time", body: "[proposer]\nmax_build_time = \"-1s\"\n", want: "max_build_time", section: "proposer"},
+		{name: "build time of hours", body: "[proposer]\nmax_build_time = \"2h\"\n", want: "max_build_time", section: "proposer"},
 		{name: "empty node", body: "[client]\nnode = \"\"\n", want: "node", section: "client"},
 		{name: "bad duration", body: "[client]\ncommit_timeout = \"soon\"\n", want: "soon"},
 		{name: "zero timeout", body: "[client]\ncommit_timeout = \"0s\"\n", want: "commit_timeout", section: "client"},
@@ -72,4 +75,17 @@ func TestDefaultsAreValid(t *testing.T) {
 	require.NoError(t, DefaultConfig().ValidateBasic())
 	require.NoError(t, TestConfig().ValidateBasic())
 	require.Equal(t, 60*time.Second, DefaultConfig().Client.CommitTimeout.Duration)
+}
+
+func TestLoadMaxBuildTime(t *testing.T) {
+	for body, want := range map[string]time.Duration{
+		"[proposer]\nmax_build_time = \"0s\"\n":    0,
+		"[proposer]\nmax_build_time = \"750ms\"\n": 750 * time.Millisecond,
+	} {
+		path := filepath.Join(t.TempDir(), FileName)
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+		got, err := Load(path)
+		require.NoError(t, err, body)
+		require.Equal(t, want, got.Proposer.MaxBuildTime.Duration, body)
+	}
 }

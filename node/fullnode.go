@@ -101,7 +101,11 @@ func NewFullNode(home string, logger log.Logger) (*FullNode, error) {
 func newCometNode(cfg *cmtcfg.Config, ccfg *config.Config, logger log.Logger) (*cmtnode.Node, *app.Application, error) {
 	opts := []app.Option{app.WithLogger(logger.With("module", "credledger")),
 		app.WithSnapshots(filepath.Join(cfg.DBDir(), "snapshots"), ccfg.StateSync.SnapshotInterval, ccfg.StateSync.SnapshotKeepRecent),
-		app.WithMaxBlockCredentials(ccfg.Proposer.MaxBlockCredentials)}
+		app.WithMaxBlockCredentials(ccfg.Proposer.MaxBlockCredentials), app.WithMaxBuildTime(ccfg.Proposer.MaxBuildTime.Duration)}
+	if b := ccfg.Proposer.MaxBuildTime.Duration; b > 0 && b >= cfg.Consensus.TimeoutPropose {
+		logger.Error("max_build_time is not under consensus.timeout_propose: other validators may stop waiting for this node's proposals before it sends them; lower it in credledger.toml",
+			"max_build_time", b, "timeout_propose", cfg.Consensus.TimeoutPropose)
+	}
 	if cfg.Instrumentation.Prometheus {
 		// CometBFT serves the default registry, its metrics and these
 		m, err := PrometheusAppMetrics(prometheus.DefaultRegisterer)
