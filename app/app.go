@@ -48,6 +48,18 @@ type Application struct {
 	check *overlay
 	// checkCtx is the block context CheckTx and rechecks execute in
 	checkCtx *blockContext
+	// memos are the pending txs' last successful checks, by sha256 of the
+	// tx, which a recheck reuses (recheck.go); lastBlockWrites are the
+	// writes of the block committed last (nil: unknown, after a start or
+	// a restore); commits counts the commits of this process
+	memos           map[[sha256.Size]byte]*checkMemo
+	lastBlockWrites map[string][]byte
+	commits         uint64
+	// noRecheckMemo makes every recheck execute in full (tests);
+	// recheckReused and recheckRedone count the steps rechecks reused
+	// and executed in full
+	noRecheckMemo                bool
+	recheckReused, recheckRedone int
 	// lastExec is the execution of the last proposal seen by Prepare- or
 	// ProcessProposal, reused by FinalizeBlock for the same block
 	lastExec *blockExecution

@@ -291,3 +291,40 @@ func BenchmarkCacheSize(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecheck measures the recheck of a backlog (10 pending txs of
+// 10,000 hashes, never anchored) after a block that wrote none of them
+// (an empty one: the ledger has one issuer, whose txs would commit ahead
+// of the backlog), reusing the last checks (memo) or executing every tx
+// in full (full): what each node pays after every block while a bulk
+// run's txs wait in its mempool.
+func BenchmarkRecheck(b *testing.B) {
+	const pending = 10
+	for _, full := range []bool{false, true} {
+		name := "memo"
+		if full {
+			name = "full"
+		}
+		b.Run(name, func(b *testing.B) {
+			l := newBenchLedger(b, benchAnchors(b))
+			l.c.app.noRecheckMemo = full
+			backlog := l.block(blockCredentials, pending*blockCredentials)
+			b.StopTimer()
+			for _, tx := range backlog {
+				require.Zero(b, l.c.checkTx(tx).Code)
+			}
+			var elapsed time.Duration
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				l.commitBlock(nil)
+				b.StartTimer()
+				start := time.Now()
+				for _, tx := range backlog {
+					require.Zero(b, l.c.recheckTx(tx).Code)
+				}
+				elapsed += time.Since(start)
+			}
+			reportPerCredential(b, elapsed, b.N*pending*blockCredentials)
+		})
+	}
+}

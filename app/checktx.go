@@ -54,9 +54,21 @@ func (app *Application) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*a
 			return nil, err
 		}
 	}
-	res, body, err := execTx(app.check, app.checkCtx, req.Tx)
+	bc := app.checkCtx
+	var memo *recheckMemo
+	var memoKey [sha256.Size]byte
+	if !app.noRecheckMemo {
+		memo, memoKey = app.memoFor(req.Tx, req.Type == abci.CheckTxType_Recheck)
+		withMemo := *bc
+		withMemo.memo = memo
+		bc = &withMemo
+	}
+	res, body, err := execTx(app.check, bc, req.Tx)
 	if err != nil {
 		return nil, err
+	}
+	if memo != nil {
+		app.keepMemo(memoKey, memo, res.Code == uint32(types.CodeOK))
 	}
 	if res.Code == uint32(types.CodeSequenceGap) && body != nil {
 		held, err := app.hold(req.Tx, body, req.Type == abci.CheckTxType_Recheck)

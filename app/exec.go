@@ -20,6 +20,10 @@ type blockContext struct {
 	// noEvents skips building events (CheckTx drops them anyway, and a
 	// 10,000-hash tx has 10,000 attributes)
 	noEvents bool
+	// memo, in CheckTx only, records the tx's steps per hash and, on a
+	// recheck, reuses the last check's where their input is unchanged
+	// (recheck.go)
+	memo *recheckMemo
 }
 
 func newBlockContext(r reader, height, timeNanos int64) (*blockContext, error) {
@@ -181,7 +185,24 @@ func anchor(st *overlay, bc *blockContext, signer string, hashes [][]byte) error
 	if err != nil {
 		return err
 	}
-	for _, h := range hashes {
+	reuse := bc.memo.issuerUnchanged(st, types.IssuerKey(signer))
+	restamp := func(rec *types.CredentialRecord) {
+		a := findEntry(rec, signer).Anchor
+		a.Height, a.TimeUnixNano = bc.height, bc.timeNanos
+	}
+	for i, h := range hashes {
+		key := types.CredentialKey(h)
+		if reuse {
+			v, ok, err := bc.memo.reuse(st, i, key, restamp)
+			if err != nil {
+				return err
+			}
+			if ok {
+				st.set(key, v)
+				continue
+			}
+		}
+		seen, fromCommitted := bc.memo.seen(st, key)
 		rec, err := getCredential(st, h)
 		if err != nil {
 			return err
@@ -197,9 +218,10 @@ func anchor(st *overlay, bc *blockContext, signer string, hashes [][]byte) error
 				signer, eff.Status.Status.StatusWord(), eff.Status.Height)
 		}
 		e.Anchor = &types.AnchorRecord{IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos}
-		if err := setRecord(st, types.CredentialKey(h), rec); err != nil {
+		if err := setRecord(st, key, rec); err != nil {
 			return err
 		}
+		bc.memo.record(key, fromCommitted, seen, st.writes[string(key)])
 	}
 	return nil
 }
@@ -212,7 +234,24 @@ func setStatus(st *overlay, bc *blockContext, signer string, hashes [][]byte, to
 	if err != nil {
 		return err
 	}
-	for _, h := range hashes {
+	reuse := bc.memo.issuerUnchanged(st, types.IssuerKey(signer))
+	restamp := func(rec *types.CredentialRecord) {
+		s := findEntry(rec, signer).Status
+		s.Height, s.TimeUnixNano = bc.height, bc.timeNanos
+	}
+	for i, h := range hashes {
+		key := types.CredentialKey(h)
+		if reuse {
+			v, ok, err := bc.memo.reuse(st, i, key, restamp)
+			if err != nil {
+				return err
+			}
+			if ok {
+				st.set(key, v)
+				continue
+			}
+		}
+		seen, fromCommitted := bc.memo.seen(st, key)
 		rec, err := getCredential(st, h)
 		if err != nil {
 			return err
@@ -225,6 +264,7 @@ func setStatus(st *overlay, bc *blockContext, signer string, hashes [][]byte, to
 		if err := writeStatus(st, h, rec, entry); err != nil {
 			return err
 		}
+		bc.memo.record(key, fromCommitted, seen, st.writes[string(key)])
 	}
 	return nil
 }

@@ -41,13 +41,17 @@ func (app *Application) Commit(_ context.Context, _ *abci.RequestCommit) (*abci.
 		return nil, err
 	}
 	n := 0
+	app.lastBlockWrites = nil
 	if app.pending != nil {
 		n = len(app.pending.results)
 		app.metrics.observeBlock(app.pending.results)
+		app.lastBlockWrites = app.pending.state.writes
 	}
 	app.pending = nil
 	app.lastExec = nil
 	app.forgetStaleHeld()
+	app.commits++
+	app.forgetStaleMemos()
 	if err := app.resetCheckState(); err != nil {
 		return nil, err
 	}
