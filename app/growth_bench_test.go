@@ -11,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cosmos/iavl"
+	idb "github.com/cosmos/iavl/db"
 	"github.com/stretchr/testify/require"
+
+	"github.com/credledger/credledger/types"
 )
 
 // BenchmarkAnchorGrowth anchors CREDLEDGER_GROWTH_N credentials (default
@@ -116,4 +120,48 @@ func dirSize(b *testing.B, dir string) int64 {
 		return nil
 	}))
 	return size
+}
+
+// BenchmarkIAVLGrowthFloor is the floor under BenchmarkAnchorGrowth's
+// curve: IAVL alone, in memory, with a node cache that holds the whole
+// tree and nothing pruned, inserting random 33-byte keys (a credential
+// key) with 40-byte values in blocks of 30,000, one SaveVersion each, in
+// windows of CREDLEDGER_GROWTH_WINDOW (default 400,000) up to
+// CREDLEDGER_GROWTH_N (default 2,000,000). With random keys each insert
+// writes the nodes of its path below the levels the block's other inserts
+// share, about log2(tree/block) + 2 of them, so even this curve falls as
+// the tree grows:
+//
+//	go test -run '^$' -bench BenchmarkIAVLGrowthFloor -benchtime 1x -timeout 30m ./app/
+func BenchmarkIAVLGrowthFloor(b *testing.B) {
+	n := envInt(b, "CREDLEDGER_GROWTH_N", 2_000_000)
+	window := envInt(b, "CREDLEDGER_GROWTH_WINDOW", 400_000)
+	const perBlock = 30_000
+	for range b.N {
+		tree := iavl.NewMutableTree(idb.NewMemDB(), 2*n+1000, true, iavl.NewNopLogger())
+		value := make([]byte, 40)
+		var first float64
+		for done := 0; done < n; {
+			from, to := done, min(done+window, n)
+			keys := make([][]byte, 0, to-from)
+			for i := from; i < to; i++ {
+				keys = append(keys, types.CredentialKey(testHash(i)))
+			}
+			start := time.Now()
+			for done < to {
+				for k := 0; k < perBlock && done < to; k++ {
+					_, err := tree.Set(keys[done-from], value)
+					require.NoError(b, err)
+					done++
+				}
+				_, _, err := tree.SaveVersion()
+				require.NoError(b, err)
+			}
+			rate := float64(done-from) / time.Since(start).Seconds()
+			if from == 0 {
+				first = rate
+			}
+			fmt.Printf("iavl floor: %d..%d keys: %.0f inserts/s (%.2f of the first window)\n", from, done, rate, rate/first)
+		}
+	}
 }
