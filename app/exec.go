@@ -185,24 +185,11 @@ func anchor(st *overlay, bc *blockContext, signer string, hashes [][]byte) error
 	if err != nil {
 		return err
 	}
-	reuse := bc.memo.issuerUnchanged(st, types.IssuerKey(signer))
 	restamp := func(rec *types.CredentialRecord) {
 		a := findEntry(rec, signer).Anchor
 		a.Height, a.TimeUnixNano = bc.height, bc.timeNanos
 	}
-	for i, h := range hashes {
-		key := types.CredentialKey(h)
-		if reuse {
-			v, ok, err := bc.memo.reuse(st, i, key, restamp)
-			if err != nil {
-				return err
-			}
-			if ok {
-				st.set(key, v)
-				continue
-			}
-		}
-		seen, fromCommitted := bc.memo.seen(st, key)
+	return eachHash(st, bc, signer, hashes, restamp, func(h, key []byte) error {
 		rec, err := getCredential(st, h)
 		if err != nil {
 			return err
@@ -218,7 +205,30 @@ func anchor(st *overlay, bc *blockContext, signer string, hashes [][]byte) error
 				signer, eff.Status.Status.StatusWord(), eff.Status.Height)
 		}
 		e.Anchor = &types.AnchorRecord{IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos}
-		if err := setRecord(st, key, rec); err != nil {
+		return setRecord(st, key, rec)
+	})
+}
+
+// eachHash runs step for every hash of a message of signer, in order;
+// step stages the hash's record (key) or fails. In CheckTx the steps are
+// memoised, and a recheck stages a step's last value instead of running it
+// where its input is unchanged (recheck.go), restamped by restamp.
+func eachHash(st *overlay, bc *blockContext, signer string, hashes [][]byte, restamp func(*types.CredentialRecord), step func(h, key []byte) error) error {
+	reuse := bc.memo.issuerUnchanged(st, types.IssuerKey(signer))
+	for i, h := range hashes {
+		key := types.CredentialKey(h)
+		if reuse {
+			v, ok, err := bc.memo.reuse(st, i, key, restamp)
+			if err != nil {
+				return err
+			}
+			if ok {
+				st.set(key, v)
+				continue
+			}
+		}
+		seen, fromCommitted := bc.memo.seen(st, key)
+		if err := step(h, key); err != nil {
 			return err
 		}
 		bc.memo.record(key, fromCommitted, seen, st.writes[string(key)])
@@ -234,24 +244,11 @@ func setStatus(st *overlay, bc *blockContext, signer string, hashes [][]byte, to
 	if err != nil {
 		return err
 	}
-	reuse := bc.memo.issuerUnchanged(st, types.IssuerKey(signer))
 	restamp := func(rec *types.CredentialRecord) {
 		s := findEntry(rec, signer).Status
 		s.Height, s.TimeUnixNano = bc.height, bc.timeNanos
 	}
-	for i, h := range hashes {
-		key := types.CredentialKey(h)
-		if reuse {
-			v, ok, err := bc.memo.reuse(st, i, key, restamp)
-			if err != nil {
-				return err
-			}
-			if ok {
-				st.set(key, v)
-				continue
-			}
-		}
-		seen, fromCommitted := bc.memo.seen(st, key)
+	return eachHash(st, bc, signer, hashes, restamp, func(h, _ []byte) error {
 		rec, err := getCredential(st, h)
 		if err != nil {
 			return err
@@ -261,12 +258,8 @@ func setStatus(st *overlay, bc *blockContext, signer string, hashes [][]byte, to
 			return err
 		}
 		entry := &types.StatusEntry{Status: to, IssuerId: signer, Height: bc.height, TimeUnixNano: bc.timeNanos, Reason: reason}
-		if err := writeStatus(st, h, rec, entry); err != nil {
-			return err
-		}
-		bc.memo.record(key, fromCommitted, seen, st.writes[string(key)])
-	}
-	return nil
+		return writeStatus(st, h, rec, entry)
+	})
 }
 
 // writeStatus makes entry the latest status change of its issuer's entry in

@@ -6,10 +6,11 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 )
 
-// PrepareProposal keeps, within MaxTxBytes and the node's credential
-// and build-time limits, only the txs that execute successfully on top of each other, so
-// that every tx in a block is valid (a failing tx takes no room); issuers
-// take turns, each one's txs in mempool order (see buildBlock).
+// PrepareProposal keeps, within MaxTxBytes and the node's credential and
+// build-time limits, only the txs that execute successfully on top of
+// each other, so that every tx in a block is valid (a failing tx takes no
+// room); issuers take turns, each one's txs in mempool order (see
+// buildBlock).
 func (app *Application) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	app.mu.Lock()
 	defer app.mu.Unlock()
