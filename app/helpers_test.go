@@ -90,6 +90,10 @@ func (c *testChain) body(is *testIssuer, msg any) *types.TxBody {
 		b.Msg = m
 	case *types.TxBody_Reinstate:
 		b.Msg = m
+	case *types.TxBody_RotateKey:
+		b.Msg = m
+	case func(*types.TxBody): // a governance message (govTx's setters)
+		m(b)
 	case nil:
 	default:
 		c.t.Fatalf("unknown msg %T", msg)

@@ -44,26 +44,8 @@ func newMemoTwin(t *testing.T, issuers int) *memoTwin {
 
 // sign signs msg for issuer i at sequence seq with key.
 func (tw *memoTwin) sign(i int, seq uint64, key ed25519.PrivateKey, msg any) []byte {
-	body := &types.TxBody{ChainId: testChainID, IssuerId: tw.memo.issuers[i].id, Sequence: seq}
-	switch m := msg.(type) {
-	case *types.TxBody_Anchor:
-		body.Msg = m
-	case *types.TxBody_Revoke:
-		body.Msg = m
-	case *types.TxBody_Suspend:
-		body.Msg = m
-	case *types.TxBody_Reinstate:
-		body.Msg = m
-	case *types.TxBody_RotateKey:
-		body.Msg = m
-	case func(*types.TxBody): // a governance message (govTx's setters)
-		m(body)
-	default:
-		tw.t.Fatalf("unknown msg %T", msg)
-	}
-	tx, err := types.SignTx(body, key)
-	require.NoError(tw.t, err)
-	return tx
+	is := tw.memo.issuers[i]
+	return tw.memo.sign(&testIssuer{id: is.id, key: key}, tw.memo.body(&testIssuer{id: is.id, seq: seq}, msg))
 }
 
 // check runs CheckTx (new or recheck) on both nodes and returns the
