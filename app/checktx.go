@@ -54,11 +54,11 @@ func (app *Application) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*a
 			return nil, err
 		}
 	}
+	key := sha256.Sum256(req.Tx)
 	bc := app.checkCtx
 	var memo *recheckMemo
-	var memoKey [sha256.Size]byte
 	if !app.noRecheckMemo {
-		memo, memoKey = app.memoFor(req.Tx, req.Type == abci.CheckTxType_Recheck)
+		memo = app.memoFor(key, req.Type == abci.CheckTxType_Recheck)
 		withMemo := *bc
 		withMemo.memo = memo
 		bc = &withMemo
@@ -68,10 +68,10 @@ func (app *Application) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*a
 		return nil, err
 	}
 	if memo != nil {
-		app.keepMemo(memoKey, memo, res.Code == uint32(types.CodeOK))
+		app.keepMemo(key, memo, res.Code == uint32(types.CodeOK))
 	}
 	if res.Code == uint32(types.CodeSequenceGap) && body != nil {
-		held, err := app.hold(req.Tx, body, req.Type == abci.CheckTxType_Recheck)
+		held, err := app.hold(key, body, req.Type == abci.CheckTxType_Recheck)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +79,7 @@ func (app *Application) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*a
 			return held, nil
 		}
 	} else if app.held != nil {
-		delete(app.held, sha256.Sum256(req.Tx))
+		delete(app.held, key)
 	}
 	if res.Code != uint32(types.CodeOK) && req.Type == abci.CheckTxType_New {
 		app.metrics.observeRejection(res.Code)
@@ -87,13 +87,14 @@ func (app *Application) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*a
 	return &abci.ResponseCheckTx{Code: res.Code, Codespace: res.Codespace, Log: res.Log}, nil
 }
 
-// hold returns the acceptance of tx, authenticated but ahead of the
-// issuer's sequence in the CheckTx state, if it may wait in the mempool;
-// nil if it may not: too far ahead, held for HeldTxBlocks commits, or, on
+// hold returns the acceptance of the tx whose sha256 is key,
+// authenticated but ahead of the issuer's sequence in the CheckTx state,
+// if it may wait in the mempool; nil if it may not: too far ahead, held
+// for HeldTxBlocks commits, or, on
 // recheck, a tx that was not held before (it executed when it came, so
 // the tx before it has since left the mempool without committing, and
 // that sequence will be signed anew).
-func (app *Application) hold(tx []byte, body *types.TxBody, recheck bool) (*abci.ResponseCheckTx, error) {
+func (app *Application) hold(key [sha256.Size]byte, body *types.TxBody, recheck bool) (*abci.ResponseCheckTx, error) {
 	next, err := getSequence(app.check, body.IssuerId)
 	if err != nil {
 		return nil, err
@@ -101,7 +102,6 @@ func (app *Application) hold(tx []byte, body *types.TxBody, recheck bool) (*abci
 	if body.Sequence-next > MaxSequenceLead {
 		return nil, nil
 	}
-	key := sha256.Sum256(tx)
 	since, ok := app.held[key]
 	if !ok {
 		if recheck {

@@ -164,14 +164,14 @@ func (o *overlay) staged(key []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// memoFor returns the reuse context of a CheckTx of tx.
-func (app *Application) memoFor(tx []byte, recheck bool) (*recheckMemo, [sha256.Size]byte) {
-	key := sha256.Sum256(tx)
+// memoFor returns the reuse context of a CheckTx of the tx whose sha256
+// is key.
+func (app *Application) memoFor(key [sha256.Size]byte, recheck bool) *recheckMemo {
 	m := &recheckMemo{next: checkMemo{pass: app.commits}, recheck: recheck}
 	if recheck && app.lastBlockWrites != nil {
 		m.prev, m.blockWrites = app.memos[key], app.lastBlockWrites
 	}
-	return m, key
+	return m
 }
 
 // keepMemo keeps m for the tx with key after a check that succeeded (ok)
