@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -141,7 +142,117 @@ func NewMemStore(opts ...StoreOption) *Store {
 type wholeBatchDB struct{ idb.DB }
 
 // NewBatchWithSize ignores the size hint (IAVL passes its flush threshold).
-func (d wholeBatchDB) NewBatchWithSize(int) corestore.Batch { return d.DB.NewBatch() }
+func (d wholeBatchDB) NewBatchWithSize(int) corestore.Batch { return &flatBatch{db: d.DB} }
+
+// NewBatch returns a flatBatch.
+func (d wholeBatchDB) NewBatch() corestore.Batch { return &flatBatch{db: d.DB} }
+
+// flatBatch collects a batch's writes in one buffer that grows by
+// doubling and hands them to the database's own batch, made at their
+// exact size, when written. goleveldb grows a batch of more than 3,000
+// records by about 3,000 records' worth at a time, copying all of it each
+// time: quadratic in the batch, and a big block's version is hundreds of
+// thousands of nodes (20% of a validator's CPU was that copying, 4
+// validators on 2 cores, 600,000 hashes sent at once).
+type flatBatch struct {
+	db     idb.DB
+	data   []byte
+	ops    []flatOp
+	closed bool
+}
+
+// flatOp is one write of a flatBatch: its key and value end at keyEnd and
+// valueEnd in data (a delete has no value).
+type flatOp struct {
+	keyEnd, valueEnd int
+	del              bool
+}
+
+var errBatchClosed = errors.New("batch is closed")
+
+// Set stages key = value (copied).
+func (b *flatBatch) Set(key, value []byte) error {
+	switch {
+	case b.closed:
+		return errBatchClosed
+	case len(key) == 0:
+		return errors.New("batch set: key is empty")
+	case value == nil:
+		return errors.New("batch set: value is nil")
+	}
+	b.data = append(b.data, key...)
+	k := len(b.data)
+	b.data = append(b.data, value...)
+	b.ops = append(b.ops, flatOp{keyEnd: k, valueEnd: len(b.data)})
+	return nil
+}
+
+// Delete stages the deletion of key.
+func (b *flatBatch) Delete(key []byte) error {
+	switch {
+	case b.closed:
+		return errBatchClosed
+	case len(key) == 0:
+		return errors.New("batch delete: key is empty")
+	}
+	b.data = append(b.data, key...)
+	b.ops = append(b.ops, flatOp{keyEnd: len(b.data), valueEnd: len(b.data), del: true})
+	return nil
+}
+
+// Write writes the staged writes in one batch of the database and closes b.
+func (b *flatBatch) Write() error { return b.write(false) }
+
+// WriteSync is Write, fsynced.
+func (b *flatBatch) WriteSync() error { return b.write(true) }
+
+func (b *flatBatch) write(sync bool) error {
+	if b.closed {
+		return errBatchClosed
+	}
+	// goleveldb's record: a type byte, the key's and value's lengths as
+	// varints (at most 5 bytes each here), the key and the value
+	out := b.db.NewBatchWithSize(len(b.data) + len(b.ops)*(1+2*binary.MaxVarintLen32))
+	defer out.Close()
+	start := 0
+	for _, op := range b.ops {
+		key := b.data[start:op.keyEnd]
+		var err error
+		if op.del {
+			err = out.Delete(key)
+		} else {
+			err = out.Set(key, b.data[op.keyEnd:op.valueEnd])
+		}
+		if err != nil {
+			return err
+		}
+		start = op.valueEnd
+	}
+	var err error
+	if sync {
+		err = out.WriteSync()
+	} else {
+		err = out.Write()
+	}
+	if err != nil {
+		return err
+	}
+	return b.Close()
+}
+
+// Close releases the staged writes; b cannot be used afterwards.
+func (b *flatBatch) Close() error {
+	b.data, b.ops, b.closed = nil, nil, true
+	return nil
+}
+
+// GetByteSize returns the bytes of the staged keys and values.
+func (b *flatBatch) GetByteSize() (int, error) {
+	if b.closed {
+		return 0, errBatchClosed
+	}
+	return len(b.data), nil
+}
 
 // treeOptions are the options of every IAVL tree of the store: every
 // SaveVersion is fsynced, so a committed block survives a crash, and

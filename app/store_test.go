@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"testing"
 
@@ -150,5 +151,70 @@ func TestStoreDBBuffersAreLocal(t *testing.T) {
 			require.Equal(t, kv.Value, v)
 		}
 		require.NoError(t, s.Close())
+	}
+}
+
+// TestFlatBatch checks the batch every store write goes through: sets and
+// deletes reach the database in order, only when written, in one batch of
+// the database (deletes of keys it set before win, as in goleveldb), and
+// bad use is refused.
+func TestFlatBatch(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		db   func(t *testing.T) idb.DB
+	}{
+		{"goleveldb", func(t *testing.T) idb.DB {
+			db, err := idb.NewGoLevelDB("flat", t.TempDir())
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = db.Close() })
+			return db
+		}},
+		{"memdb", func(*testing.T) idb.DB { return idb.NewMemDB() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := tc.db(t)
+			pre := db.NewBatch()
+			require.NoError(t, pre.Set([]byte("old"), []byte("gone soon")))
+			require.NoError(t, pre.Write())
+			b := wholeBatchDB{db}.NewBatchWithSize(math.MaxInt)
+			const n = 20_000 // past goleveldb's 3,000-record growth step
+			for i := range n {
+				require.NoError(t, b.Set([]byte(fmt.Sprintf("k%06d", i)), bytes.Repeat([]byte{byte(i)}, i%97)))
+			}
+			require.NoError(t, b.Delete([]byte("old")))
+			require.NoError(t, b.Delete([]byte("k000007")))
+			require.NoError(t, b.Set([]byte("k000008"), []byte("set twice")))
+			size, err := b.GetByteSize()
+			require.NoError(t, err)
+			require.Positive(t, size)
+			v, err := db.Get([]byte("k000001"))
+			require.NoError(t, err)
+			require.Nil(t, v, "nothing is written before Write")
+
+			require.NoError(t, b.WriteSync())
+			for i := range n {
+				v, err := db.Get([]byte(fmt.Sprintf("k%06d", i)))
+				require.NoError(t, err)
+				switch i {
+				case 7:
+					require.Nil(t, v)
+				case 8:
+					require.Equal(t, []byte("set twice"), v)
+				default:
+					require.Equal(t, bytes.Repeat([]byte{byte(i)}, i%97), v, "key %d", i)
+				}
+			}
+			v, err = db.Get([]byte("old"))
+			require.NoError(t, err)
+			require.Nil(t, v)
+
+			require.ErrorIs(t, b.Set([]byte("late"), []byte("x")), errBatchClosed)
+			require.ErrorIs(t, b.Write(), errBatchClosed)
+			require.NoError(t, b.Close(), "closing twice is harmless")
+			b = wholeBatchDB{db}.NewBatch()
+			require.Error(t, b.Set(nil, []byte("x")))
+			require.Error(t, b.Set([]byte("k"), nil))
+			require.Error(t, b.Delete(nil))
+		})
 	}
 }
