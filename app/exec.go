@@ -231,7 +231,7 @@ func eachHash(st *overlay, bc *blockContext, signer string, hashes [][]byte, res
 		if err := step(h, key); err != nil {
 			return err
 		}
-		bc.memo.record(key, fromCommitted, seen, st.writes[string(key)])
+		bc.memo.record(fromCommitted, seen, st.writes[string(key)])
 	}
 	return nil
 }

@@ -37,9 +37,10 @@ import (
 // height after the latest block), so it is byte for byte what a full
 // recheck stages.
 
-// hashStep is what a checked tx did for one hash.
+// hashStep is what a checked tx did for one hash. Its record key is the
+// hash's: a memo belongs to one tx (by its sha256) and keeps a step for
+// each of its hashes, in order, so step i is about hash i.
 type hashStep struct {
-	key []byte
 	// fromCommitted: the tx read the committed record (no pending tx had
 	// staged one); else it read the staged value seen
 	fromCommitted bool
@@ -113,9 +114,6 @@ func (m *recheckMemo) unchanged(st *overlay, i int, key []byte) ([]byte, bool) {
 		return nil, false
 	}
 	p := m.prev.steps[i]
-	if !bytes.Equal(p.key, key) {
-		return nil, false
-	}
 	cur, staged := st.staged(key)
 	if p.fromCommitted {
 		if _, written := m.blockWrites[string(key)]; written || staged {
@@ -138,11 +136,11 @@ func (m *recheckMemo) seen(st *overlay, key []byte) (value []byte, fromCommitted
 }
 
 // record keeps a step executed in full.
-func (m *recheckMemo) record(key []byte, fromCommitted bool, seen, staged []byte) {
+func (m *recheckMemo) record(fromCommitted bool, seen, staged []byte) {
 	if m == nil {
 		return
 	}
-	m.next.steps = append(m.next.steps, hashStep{key: key, fromCommitted: fromCommitted, seen: seen, staged: staged})
+	m.next.steps = append(m.next.steps, hashStep{fromCommitted: fromCommitted, seen: seen, staged: staged})
 	if m.recheck {
 		m.redone++
 	}
